@@ -1,0 +1,43 @@
+# okot-flow: two commands on a fresh machine need nothing but python3 and make.
+#   make demo   set everything up and run the system with its Web UI and a demo caseload
+#   make test   lint, type-check and run every test
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint types pytest install worker bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+
+types: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest -q
+
+test: lint types pytest
+
+demo: install
+	$(BIN)/okot dev
+
+worker: install
+	$(BIN)/python worker.py
+
+bench: install
+	$(BIN)/python bench/report.py
+
+clean:
+	rm -rf $(VENV) var/*.db var/*.sqlite* .mypy_cache .pytest_cache .ruff_cache

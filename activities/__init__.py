@@ -1,0 +1,1 @@
+"""Temporal activities: thin adapters from the workflow to the outside world."""

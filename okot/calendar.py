@@ -1,0 +1,97 @@
+"""Belgian working days: weekends and Belgian public holidays are skipped.
+
+Pure functions over dates. The holiday table comes from the ``holidays``
+library (country BE); nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdlib_calendar
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+REMINDER_TIME = time(9, 0)
+"""Local time of day at which a deadline falls due (09:00 in Brussels)."""
+
+
+PRECOMPUTED_YEARS = range(2000, 2101)
+"""Years whose holidays are computed at import, so that workflow code (which
+runs in Temporal's sandbox, where the library's locale lookups are not
+allowed) only reads a table."""
+
+_TABLE: dict[int, frozenset[date]] = {}
+for _day in holidays.country_holidays("BE", years=PRECOMPUTED_YEARS):
+    _TABLE.setdefault(_day.year, frozenset())
+    _TABLE[_day.year] = _TABLE[_day.year] | {_day}
+
+
+@lru_cache(maxsize=64)
+def _belgian_holidays(year: int) -> frozenset[date]:
+    if year in _TABLE:
+        return _TABLE[year]
+    return frozenset(holidays.country_holidays("BE", years=year).keys())
+
+
+def is_holiday(day: date) -> bool:
+    return day in _belgian_holidays(day.year)
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and not is_holiday(day)
+
+
+def next_working_day(day: date) -> date:
+    """``day`` itself when it is a working day, else the first working day after it."""
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def add_working_days(day: date, count: int) -> date:
+    """The working day ``count`` working days after ``day`` (``count`` >= 0).
+
+    ``add_working_days(d, 0)`` is ``next_working_day(d)``.
+    """
+    if count < 0:
+        raise ValueError("count must be zero or more")
+    if count == 0:
+        return next_working_day(day)
+    while count:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            count -= 1
+    return day
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day of the month ``months`` later, clamped to the month's last day."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    last = _stdlib_calendar.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last))
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days in the half-open range (start, end]; 0 when end <= start."""
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+    return count
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar date in Brussels at ``moment`` (which must be timezone-aware)."""
+    if moment.tzinfo is None:
+        raise ValueError("moment must be timezone-aware")
+    return moment.astimezone(BRUSSELS).date()
+
+
+def due_at(day: date) -> datetime:
+    """The moment a deadline on ``day`` falls due: 09:00 in Brussels, as an aware datetime."""
+    return datetime.combine(day, REMINDER_TIME, tzinfo=BRUSSELS)

@@ -1,0 +1,206 @@
+"""CLI commands on the project's database (added to ``okot`` by :func:`register`).
+
+* ``okot db upgrade``: bring the database to head;
+* ``okot db purge --closed-before DATE``: retention (personal data of old trajectories);
+* ``okot staff import staff.csv``: the staff directory;
+* ``okot caseload --caseworker ID`` / ``--mediator ID``: open trajectories, most urgent first;
+* ``okot report``: the management report (small counts suppressed).
+
+The database is ``OKOT_DATABASE_URL`` (default: a SQLite file under ``var/``).
+SQLite is brought to head on first use; PostgreSQL must be upgraded explicitly.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import Engine, make_url
+
+from okot.caseload import caseload
+from okot.database import DatabaseNotReady, get_engine, prepare_database, upgrade
+from okot.model import Role
+from okot.reports import ReportFilter, ReportFormat, build_report, by_section, to_csv, to_json
+from okot.retention import purge
+from okot.settings import get_settings
+from okot.staff import StaffImportError, import_csv
+
+errors = Console(stderr=True)
+
+
+def _console() -> Console:
+    """Standard output; 120 columns wide when it is not a terminal (pipes, files)."""
+    return Console() if sys.stdout.isatty() else Console(width=120)
+
+
+def _database_label() -> str:
+    """The database URL without a password, for messages."""
+    return make_url(get_settings().database_url).render_as_string(hide_password=True)
+
+
+def _engine() -> Engine:
+    """The configured engine, ready to use (or a clear error and exit code 1)."""
+    engine = get_engine()
+    try:
+        prepare_database(engine)
+    except DatabaseNotReady as error:
+        errors.print(f"[red]{_database_label()}: {error}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    return engine
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add the database commands (``db``, ``staff``, ``caseload``, ``report``) to ``app``."""
+    db_app = typer.Typer(help="The project's database: migrations and retention.",
+                         no_args_is_help=True)
+    staff_app = typer.Typer(help="The staff directory.", no_args_is_help=True)
+    app.add_typer(db_app, name="db")
+    app.add_typer(staff_app, name="staff")
+
+    @db_app.command("upgrade")
+    def db_upgrade() -> None:
+        """Bring the database (OKOT_DATABASE_URL) to the newest schema revision."""
+        before, after = upgrade(get_engine())
+        if before == after:
+            _console().print(f"{_database_label()} is at head ({after}); nothing to do",
+                          highlight=False)
+        else:
+            _console().print(f"{_database_label()} upgraded: {before or 'empty'} -> {after}",
+                          highlight=False)
+
+    @db_app.command("purge")
+    def db_purge(
+        closed_before: Annotated[
+            str, typer.Option("--closed-before", help="Purge trajectories closed before this date "
+                              "(YYYY-MM-DD).")
+        ],
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Only count what would be removed.")
+        ] = False,
+    ) -> None:
+        """Remove the personal data of trajectories closed before a date; keep the figures."""
+        day = _parse_date(closed_before, "--closed-before")
+        assert day is not None
+        result = purge(_engine(), day, dry_run=dry_run)
+        for line in result.lines():
+            _console().print(line, highlight=False)
+
+    @staff_app.command("import")
+    def staff_import(
+        path: Annotated[Path, typer.Argument(help="CSV with columns "
+                                             "id,role,name,email,phone,ocmw,teamlead")],
+    ) -> None:
+        """Import the staff directory from CSV (re-importing updates, never duplicates)."""
+        try:
+            result = import_csv(_engine(), path)
+        except StaffImportError as error:
+            errors.print(f"[red]{error}[/red]", highlight=False, markup=True)
+            raise typer.Exit(1) from None
+        _console().print(
+            f"staff directory: {result.inserted} added, {result.updated} updated, "
+            f"{result.unchanged} unchanged",
+            highlight=False,
+        )
+
+    @app.command("caseload")
+    def show_caseload(
+        caseworker: Annotated[
+            str | None, typer.Option("--caseworker", help="Staff id of the caseworker.")
+        ] = None,
+        mediator: Annotated[
+            str | None, typer.Option("--mediator", help="Staff id of the VDAB mediator.")
+        ] = None,
+    ) -> None:
+        """Open trajectories of one caseworker or mediator: overdue first, then by deadline."""
+        if (caseworker is None) == (mediator is None):
+            raise typer.BadParameter("give exactly one of --caseworker ID or --mediator ID")
+        role = Role.CASEWORKER if caseworker is not None else Role.MEDIATOR
+        staff_id = caseworker or mediator or ""
+        items = caseload(_engine(), staff_id, role)
+        if not items:
+            _console().print(f"{role.value} {staff_id} has no open trajectories", highlight=False)
+            return
+        table = Table(title=f"Caseload of {role.value} {staff_id} ({len(items)} open)")
+        for column in ("case", "OCMW", "stage", "days in stage", "next deadline", "for",
+                       "overdue", "awaiting"):
+            table.add_column(column, no_wrap=column != "awaiting",
+                             overflow="fold" if column == "case" else "ellipsis")
+        for item in items:
+            table.add_row(
+                item.case_id,
+                item.ocmw,
+                item.stage,
+                str(item.days_in_stage),
+                item.next_deadline.isoformat() if item.next_deadline else "-",
+                item.next_deadline_kind or "-",
+                "[red]OVERDUE[/red]" if item.overdue else "",
+                item.awaiting or "",
+            )
+        _console().print(table)
+
+    @app.command("report")
+    def show_report(
+        ocmw: Annotated[str | None, typer.Option("--ocmw", help="Only this OCMW (code).")] = None,
+        date_from: Annotated[
+            str | None, typer.Option("--from", help="Trajectories opened on or after (YYYY-MM-DD).")
+        ] = None,
+        date_to: Annotated[
+            str | None, typer.Option("--to", help="Trajectories opened on or before (YYYY-MM-DD).")
+        ] = None,
+        fmt: Annotated[
+            ReportFormat, typer.Option("--format", help="table, csv or json.")
+        ] = ReportFormat.TABLE,
+    ) -> None:
+        """Management report: counts under the minimum (default 5) are shown as <5."""
+        flt = ReportFilter(
+            ocmw=ocmw,
+            opened_from=_parse_date(date_from, "--from"),
+            opened_to=_parse_date(date_to, "--to"),
+        )
+        if flt.opened_from and flt.opened_to and flt.opened_from > flt.opened_to:
+            raise typer.BadParameter("--from is after --to")
+        report = build_report(_engine(), flt)
+        min_count = get_settings().report_min_count
+        if fmt is ReportFormat.CSV:
+            typer.echo(to_csv(report, min_count), nl=False)
+            return
+        if fmt is ReportFormat.JSON:
+            typer.echo(to_json(report, min_count))
+            return
+        scope = ", ".join(f"{k}={v}" for k, v in flt.describe().items() if v) or "all"
+        _console().print(f"OKOT management report ({scope}); counts under {min_count} shown as "
+                      f"<{min_count}", highlight=False)
+        for section, section_rows in by_section(report, min_count).items():
+            if section == "time_in_stage":
+                table = Table(title="time in stage (working days)")
+                for column in ("stage", "visits", "median", "p90"):
+                    table.add_column(column, justify="left" if column == "stage" else "right")
+                stages: dict[str, dict[str, str]] = {}
+                for row in section_rows:
+                    stages.setdefault(row.item, {})[row.measure] = (
+                        "-" if row.value is None else str(row.value)
+                    )
+                for stage, values in stages.items():
+                    table.add_row(stage, values["visits"], values["median_working_days"],
+                                  values["p90_working_days"])
+            else:
+                table = Table(title=section.replace("_", " "))
+                table.add_column(section)
+                table.add_column("count", justify="right")
+                for row in section_rows:
+                    table.add_row(row.item, "-" if row.value is None else str(row.value))
+            _console().print(table)

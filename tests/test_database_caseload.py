@@ -1,0 +1,80 @@
+"""Caseload: one person's open trajectories, overdue first, then by next deadline."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+from db_fixtures import Cli, cli, db, db_backend, simulate  # noqa: F401
+from sqlalchemy.engine import Engine
+
+from okot.calendar import local_date, working_days_between
+from okot.caseload import caseload
+from okot.journey import awaiting
+from okot.model import RecordRequest, Role, Stage
+from okot.store import record_event
+
+
+def record_people(engine: Engine) -> list[RecordRequest]:
+    """Trajectories of cw.anna / cw.dirk; returns the last request of each."""
+    rng = random.Random(21)
+    last = []
+    for i in range(30):
+        cw = "cw.anna" if i % 3 else "cw.dirk"
+        sim = simulate(rng, f"gent-{i:03d}", "gent", cw, f"med.{i % 2}", date(2024, 1, 8))
+        requests = list(sim.requests)
+        if i % 4 == 1 and sim.status.is_open:  # some fell behind
+            final = requests[-1]
+            requests[-1] = final.model_copy(
+                update={"status": final.status.model_copy(update={"overdue": True})}
+            )
+        for r in requests:
+            record_event(engine, r)
+        last.append(requests[-1])
+    return last
+
+
+def test_caseload_order_and_content(db: Engine) -> None:
+    last = record_people(db)
+    today = date(2026, 1, 5)
+    mine = caseload(db, "cw.anna", today=today)
+    expected = [r.status for r in last if r.status.caseworker == "cw.anna" and r.status.is_open]
+    assert {i.case_id for i in mine} == {s.case_id for s in expected}
+    assert any(i.overdue for i in mine), "the data set has overdue trajectories"
+    keys = [
+        (not i.overdue, i.next_deadline is None, i.next_deadline or date.min, i.case_id)
+        for i in mine
+    ]
+    assert keys == sorted(keys)
+    by_case = {s.case_id: s for s in expected}
+    for item in mine:
+        status = by_case[item.case_id]
+        assert item.stage == status.stage.value != Stage.CLOSED.value
+        assert item.days_in_stage == working_days_between(local_date(status.stage_since), today)
+        assert item.overdue == status.overdue
+        if status.next_deadline is not None:
+            assert item.next_deadline == status.next_deadline.due
+            assert item.awaiting == awaiting(status)
+
+    as_mediator = caseload(db, "med.1", Role.MEDIATOR, today=today)
+    assert {i.case_id for i in as_mediator} == {
+        r.status.case_id for r in last if r.status.mediator == "med.1" and r.status.is_open
+    }
+    assert caseload(db, "cw.nobody") == []
+
+
+def test_cli_caseload(cli: Cli) -> None:
+    last = record_people(cli.engine)
+    result = cli("caseload", "--caseworker", "cw.dirk")
+    assert result.exit_code == 0, result.output
+    open_cases = [r.status.case_id for r in last
+                  if r.status.caseworker == "cw.dirk" and r.status.is_open]
+    assert open_cases
+    for case_id in open_cases:
+        assert case_id in result.output
+    assert "Caseload of caseworker cw.dirk" in result.output
+    assert cli("caseload", "--mediator", "med.nobody").output.strip() == (
+        "mediator med.nobody has no open trajectories"
+    )
+    assert cli("caseload").exit_code == 2
+    assert cli("caseload", "--caseworker", "a", "--mediator", "b").exit_code == 2

@@ -1,0 +1,88 @@
+"""Migrations: every database reaches head; SQLite by itself, PostgreSQL on request."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from db_fixtures import PG_URL, Backend, db, db_backend, postgres_reachable  # noqa: F401
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine
+
+from okot.database import (
+    DatabaseNotReady,
+    alembic_config,
+    check_at_head,
+    create_engine_for,
+    current_revision,
+    get_engine,
+    head_revision,
+    prepare_database,
+    upgrade,
+)
+from okot.tables import metadata
+
+TABLES = {"trajectory", "stage_visit", "audit_log", "outbox", "registration", "staff"}
+
+
+def test_at_head_and_models_match_migrations(db: Engine) -> None:
+    assert current_revision(db) == head_revision()
+    check_at_head(db)
+    assert TABLES <= set(inspect(db).get_table_names())
+    with db.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+        )
+    assert diff == [], f"models and migrations disagree: {diff}"
+
+
+def test_downgrade_and_upgrade_again(db_backend: Backend) -> None:
+    engine = db_backend.engine
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    assert current_revision(engine) is None
+    assert not TABLES & set(inspect(engine).get_table_names())
+    assert upgrade(engine) == (None, head_revision())
+    assert upgrade(engine) == (head_revision(), head_revision())
+
+
+def test_sqlite_is_brought_to_head_by_itself(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sub' / 'dir' / 'okot.db'}"
+    engine = get_engine(url)
+    assert get_engine(url) is engine  # cached per URL
+    assert current_revision(engine) is None
+    prepare_database(engine)
+    assert current_revision(engine) == head_revision()
+    prepare_database(engine)  # idempotent
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    engine.dispose()
+
+
+def test_postgres_behind_head_is_refused_with_the_command_to_run() -> None:
+    if not postgres_reachable():
+        pytest.skip("PostgreSQL unreachable")
+    schema = f"okot_empty_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine_for(f"{PG_URL}?options=-csearch_path%3D{schema}")
+    try:
+        with pytest.raises(RuntimeError, match=r"behind head \(rev none < .*okot db upgrade"):
+            prepare_database(engine)
+        assert current_revision(engine) is None  # nothing was created
+        upgrade(engine)
+        prepare_database(engine)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+        with pytest.raises(DatabaseNotReady, match="newer than the code"):
+            prepare_database(engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -1,0 +1,457 @@
+"""Every notification template renders in Dutch, for the right person, completely."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from html.parser import HTMLParser
+from pathlib import Path
+
+import mail_helpers as h
+import pytest
+from pydantic import ValidationError
+
+from okot import journey
+from okot.mail import (
+    TEMPLATE_DIR,
+    TEMPLATE_TITLES,
+    TEMPLATES,
+    MailTemplateError,
+    PermanentDeliveryError,
+    RenderedMail,
+    StaffContact,
+    build_message,
+    contact_id_for,
+    message_id_for,
+    render,
+    resolve_people,
+)
+from okot.model import (
+    Actor,
+    CandidacyChannel,
+    DeadlineKind,
+    GiveAgreement,
+    Notice,
+    OpenTrajectory,
+    Reassign,
+    RecordPrecheck,
+    Role,
+    StudyLevel,
+    SubmitCandidacy,
+    Withdraw,
+)
+
+BRIEF_TEMPLATES = {
+    "candidacy_submitted", "agreement_given", "agreement_declined", "registered",
+    "registration_failed", "screening_result", "start_postponed", "training_started",
+    "training_ended", "withdrawn", "reassigned_to", "reassigned_from", "follow_up_closed",
+    "notification_failed", "orientation_reminder", "orientation_escalation",
+    "agreement_reminder", "agreement_escalation", "handover_reminder", "handover_escalation",
+    "screening_reminder", "screening_escalation", "start_reminder", "progress_check",
+    "end_reminder", "follow_up_reminder", "employment_check_6m", "employment_check_12m",
+}
+
+# Wire values that must never leak untranslated into a Dutch mail.
+WIRE_CODE = re.compile(r"\b[a-z]+_[a-z0-9_]+\b")
+ENGLISH = re.compile(r"\b(the|please|reminder|agreement|training|and|from|caseworker|mediator)\b")
+
+
+class _TagBalance(HTMLParser):
+    VOID = frozenset({"br", "hr", "meta", "img", "input", "link"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unexpected </{tag}> (open: {self.stack[-3:]})")
+        else:
+            self.stack.pop()
+
+
+def assert_well_formed(html: str) -> None:
+    parser = _TagBalance()
+    parser.feed(html)
+    parser.close()
+    assert not parser.errors, parser.errors
+    assert not parser.stack, f"unclosed tags {parser.stack}"
+
+
+def assert_complete(text: str) -> None:
+    text = re.sub(r' style="[^"]*"', "", text)  # CSS may say "none"
+    for leftover in ("{{", "}}", "{%", "%}", "{#", "#}", "Undefined"):
+        assert leftover not in text, leftover
+    assert not re.search(r"\bNone\b|\bnone\b|\bTrue\b|\bFalse\b", text)
+
+
+# ---------------------------------------------------------------- the catalogue
+
+
+def emitted_by_journey() -> set[str]:
+    """Template names in every ``_notice(...)`` call of okot/journey.py, plus reminders."""
+    source = Path(journey.__file__).read_text(encoding="utf-8")
+    literal = set(re.findall(r'_notice\(\s*\w+\s*,\s*[\w.]+\s*,\s*"([a-z0-9_]+)"', source))
+    dynamic = {
+        k.value for k in DeadlineKind
+        if k not in (DeadlineKind.REGISTRATION_RETRY, DeadlineKind.FOLLOW_UP_CLOSE)
+    }
+    return literal | dynamic
+
+
+def test_catalogue_matches_the_brief_and_the_journey() -> None:
+    assert set(TEMPLATES) == BRIEF_TEMPLATES
+    assert emitted_by_journey() <= set(TEMPLATES)
+    assert set(TEMPLATE_TITLES) == set(TEMPLATES)
+
+
+def test_one_file_per_template_and_no_strays() -> None:
+    files = {p.stem for p in TEMPLATE_DIR.glob("*.j2") if not p.name.startswith("_")}
+    assert files == set(TEMPLATES)
+
+
+def test_samples_cover_every_template() -> None:
+    assert {s.template for s in h.SAMPLES} == set(TEMPLATES)
+
+
+# ----------------------------------------------------------------- each sample
+
+
+@pytest.mark.parametrize("sample", h.SAMPLES, ids=lambda s: s.id)
+def test_renders_in_dutch_for_the_recipient(sample: h.Sample) -> None:
+    mail = render(sample.template, sample.context, sample.recipient, sample.contact)
+
+    assert mail.template == sample.template
+    assert mail.subject.startswith(f"OKOT-dossier {h.CASE_ID}: ")
+    assert "\n" not in mail.subject and len(mail.subject) < 120
+    assert mail.text.startswith(f"Beste {sample.recipient.name},\n")
+    assert "Met vriendelijke groeten" in mail.text
+    assert h.CASE_ID in mail.text and h.CASE_ID in mail.html
+    assert f"<p>Beste {sample.recipient.name},</p>" in mail.html
+    assert '<html lang="nl">' in mail.html
+
+    for part in (mail.subject, mail.text, mail.html):
+        assert_complete(part)
+    plain = mail.subject + "\n" + mail.text
+    assert not WIRE_CODE.findall(plain), WIRE_CODE.findall(plain)
+    assert not ENGLISH.findall(plain), ENGLISH.findall(plain)
+    assert_well_formed(mail.html)
+
+    # The only people named are the recipient and the contact person.
+    for person in h.PEOPLE:
+        if person not in (sample.recipient, sample.contact):
+            assert person.name not in mail.text and person.email not in mail.text
+    if sample.contact is not None:
+        assert sample.contact.name in mail.text and sample.contact.email in mail.text
+        assert sample.contact.name in mail.html
+
+
+def test_names_come_from_the_recipient_object_not_the_context() -> None:
+    other = h.CASEWORKER.model_copy(update={"name": "Eva Claes"})
+    ctx = {**h.BASE_CONTEXT, "channel": "training_guide"}
+    first = render("candidacy_submitted", ctx, h.CASEWORKER, h.MEDIATOR)
+    second = render("candidacy_submitted", ctx, other, h.MEDIATOR)
+    assert "Beste Anna Peeters," in first.text and "Eva Claes" not in first.text
+    assert "Beste Eva Claes," in second.text and "Anna Peeters" not in second.text
+    # Staff ids in the context are never shown instead of people.
+    assert h.CASEWORKER.id not in first.text and h.MEDIATOR.id not in first.text
+
+
+# ------------------------------------------------------------- the key mails
+
+
+def test_formeel_akkoord_carries_contact_and_candidacy() -> None:
+    ctx = {**h.BASE_CONTEXT, "stage": "handover", "contact": h.CASEWORKER.id}
+    mail = render("agreement_given", ctx, h.MEDIATOR, h.CASEWORKER)
+    assert "formeel akkoord" in mail.subject
+    assert mail.text.startswith("Beste Bart De Smet,")
+    for part in (mail.text, mail.html):
+        assert "Anna Peeters" in part
+        assert "OCMW Gent" in part
+        assert "09 266 12 34" in part
+        assert "anna.peeters@ocmw-gent.example" in part
+        assert h.CASE_ID in part
+        assert "Verpleegkunde" in part
+        assert "HBO5 Verpleegkunde Gent" in part
+        assert "graduaat (HBO5)" in part
+    assert "Contactpersoon OCMW" in mail.text
+    assert "al ingeschreven als werkzoekende" in mail.text
+    registering = render("agreement_given", {**ctx, "stage": "registering"}, h.MEDIATOR, h.CASEWORKER)
+    assert "nog niet ingeschreven als werkzoekende" in registering.text
+
+
+def test_formeel_akkoord_with_another_contact_person() -> None:
+    ctx = {**h.BASE_CONTEXT, "stage": "handover", "contact": h.NEW_CASEWORKER.id}
+    mail = render("agreement_given", ctx, h.MEDIATOR, h.NEW_CASEWORKER)
+    assert "Zoë Van den Broeck" in mail.text and "09 266 56 78" in mail.text
+    assert "Anna Peeters" not in mail.text
+
+
+def test_formeel_akkoord_without_a_contact_is_refused() -> None:
+    with pytest.raises(MailTemplateError, match="contact"):
+        render("agreement_given", dict(h.BASE_CONTEXT), h.MEDIATOR, None)
+
+
+def test_screening_approved_gives_start_date_and_location() -> None:
+    ctx = {**h.BASE_CONTEXT, "approved": True, "reasons": None, "start_date": "2025-09-15",
+           "location": "VDAB Competentiecentrum Gent"}
+    mail = render("screening_result", ctx, h.CASEWORKER, h.MEDIATOR)
+    assert "15 september 2025" in mail.subject
+    assert "geslaagd voor de intake en screening" in mail.text
+    assert "Waarschijnlijke startdatum: 15 september 2025" in mail.text
+    assert "Waarschijnlijke locatie: VDAB Competentiecentrum Gent" in mail.text
+    assert "15 september 2025" in mail.html and "VDAB Competentiecentrum Gent" in mail.html
+
+
+def test_screening_rejected_lists_reasons_in_dutch() -> None:
+    ctx = {**h.BASE_CONTEXT, "approved": False, "start_date": None, "location": None,
+           "reasons": "motivation,preconditions_financial,preconditions_mobility,"
+                      "preconditions_childcare,fit,learning_ability,other"}
+    mail = render("screening_result", ctx, h.CASEWORKER, h.MEDIATOR)
+    assert "niet weerhouden" in mail.subject
+    for phrase in ("- motivatie", "- randvoorwaarden: financiële situatie",
+                   "- randvoorwaarden: mobiliteit", "- randvoorwaarden: kinderopvang",
+                   "- de opleiding past (nu) niet in het traject naar werk", "- leervermogen",
+                   "- andere reden"):
+        assert phrase in mail.text
+    assert mail.html.count("<li>") == 7
+    assert "preconditions" not in mail.text + mail.html and "motivation" not in mail.html
+
+
+@pytest.mark.parametrize(
+    ("result", "dutch", "not_dutch"),
+    [
+        ("passed", "geslaagd", "niet geslaagd"),
+        ("not_passed", "niet geslaagd", "vroegtijdig"),
+        ("stopped_early", "vroegtijdig stopgezet door VDAB", "niet geslaagd"),
+    ],
+)
+def test_training_result_in_dutch(result: str, dutch: str, not_dutch: str) -> None:
+    ctx = {**h.BASE_CONTEXT, "stage": "follow_up", "result": result, "end_date": "2027-06-30"}
+    mail = render("training_ended", ctx, h.CASEWORKER, h.MEDIATOR)
+    assert mail.subject.endswith(f"opleiding beëindigd: {dutch}")
+    assert f"Resultaat: {dutch}\n" in mail.text
+    assert f"<strong>{dutch}</strong>" in mail.html
+    assert not_dutch not in mail.text
+    assert "Einddatum: 30 juni 2027" in mail.text
+
+
+def test_escalation_speaks_to_teamlead_and_caseworker_differently() -> None:
+    ctx = {**h.BASE_CONTEXT, "due": "2025-03-03", "awaiting": "x"}
+    lead = render("agreement_escalation", ctx, h.TEAMLEAD, h.CASEWORKER)
+    worker = render("agreement_escalation", ctx, h.CASEWORKER, h.MEDIATOR)
+    assert "dossier van je team" in lead.text and "Anna Peeters" in lead.text
+    assert "Je teamverantwoordelijke werd daarom op de hoogte gebracht" in worker.text
+    assert "3 maart 2025" in lead.text and "3 maart 2025" in worker.text
+
+
+def test_reassignment_names_the_previous_holder_and_the_successor() -> None:
+    to = render("reassigned_to", {**h.BASE_CONTEXT, "previous": h.CASEWORKER.id},
+                h.NEW_CASEWORKER, h.CASEWORKER)
+    assert "Je neemt het dossier over van Anna Peeters" in to.text
+    away = render("reassigned_from", {**h.BASE_CONTEXT, "successor": h.NEW_CASEWORKER.id},
+                  h.CASEWORKER, h.NEW_CASEWORKER)
+    assert "voortaan opgevolgd door Zoë Van den Broeck" in away.text
+    unknown = render("reassigned_from", {**h.BASE_CONTEXT, "successor": "cw-x9"},
+                     h.CASEWORKER, None)
+    assert "personeelsnummer cw-x9" in unknown.text
+
+
+def test_notification_failed_names_the_failed_mail_in_dutch() -> None:
+    ctx = {**h.BASE_CONTEXT, "failed_template": "agreement_given"}
+    mail = render("notification_failed", ctx, h.TEAMLEAD, h.CASEWORKER)
+    assert "het formeel akkoord aan de VDAB-bemiddelaar" in mail.text
+    assert "agreement_given" not in mail.text
+
+
+# ------------------------------------------------------------- robustness
+
+
+def test_html_is_escaped_and_text_is_not() -> None:
+    ctx = {**h.BASE_CONTEXT, "programme": "Zorg & <Welzijn>", "contact": h.CASEWORKER.id}
+    evil = h.CASEWORKER.model_copy(update={"name": "Anna <script>alert(1)</script>"})
+    mail = render("agreement_given", ctx, h.MEDIATOR, evil)
+    assert "Zorg & <Welzijn>" in mail.text and "<script>" in mail.text
+    assert "Zorg &amp; &lt;Welzijn&gt;" in mail.html
+    assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
+
+
+def test_missing_optional_keys_render_and_missing_required_keys_fail() -> None:
+    minimal = {"case_id": h.CASE_ID, "ocmw": "gent", "stage": "screening"}
+    for template in sorted(TEMPLATES - {"agreement_given", "training_ended", "screening_result"}):
+        mail = render(template, minimal, h.CASEWORKER, None)
+        assert_complete(mail.text)
+        assert_complete(mail.html)
+    with pytest.raises(MailTemplateError, match="case_id"):
+        render("progress_check", {"ocmw": "gent", "stage": "in_training"}, h.CASEWORKER, None)
+    with pytest.raises(MailTemplateError, match="result"):
+        render("training_ended", minimal, h.CASEWORKER, None)
+
+
+def test_unknown_template_and_reserved_keys_are_refused() -> None:
+    with pytest.raises(MailTemplateError, match="unknown"):
+        render("no_such_template", dict(h.BASE_CONTEXT), h.CASEWORKER, None)
+    with pytest.raises(MailTemplateError, match="reserved"):
+        render("progress_check", {**h.BASE_CONTEXT, "recipient": "x"}, h.CASEWORKER, None)
+    with pytest.raises(MailTemplateError):
+        render("_layout", dict(h.BASE_CONTEXT), h.CASEWORKER, None)
+
+
+def test_ocmw_codes_read_as_names() -> None:
+    ctx = {**h.BASE_CONTEXT, "ocmw": "sint-niklaas", "due": "2025-12-24"}
+    mail = render("progress_check", ctx, h.CASEWORKER, None)
+    assert "OCMW Sint-Niklaas" in mail.text
+    assert "24 december 2025" in mail.text
+
+
+def test_staff_contact_validation_hides_the_input() -> None:
+    with pytest.raises(ValidationError) as caught:
+        StaffContact(id="cw-x1", role=Role.CASEWORKER, name="Geheime Naam",
+                     email="geen-adres-geheim")
+    assert "geen-adres-geheim" not in str(caught.value)
+
+
+# ---------------------------------------------------------------- the message
+
+
+def test_build_message_is_multipart_with_a_deterministic_message_id() -> None:
+    sample = next(s for s in h.SAMPLES if s.template == "withdrawn")
+    mail = render(sample.template, sample.context, sample.recipient, sample.contact)
+    key = f"okot-{h.CASE_ID}:7:withdrawn:mediator:{h.MEDIATOR.id}"
+    message = build_message(mail, "okot-flow@ocmw-gent.example", h.MEDIATOR, key,
+                            reply_to=h.CASEWORKER)
+    again = build_message(mail, "okot-flow@ocmw-gent.example", h.MEDIATOR, key)
+    other = build_message(mail, "okot-flow@ocmw-gent.example", h.MEDIATOR, key + "x")
+
+    assert message["Message-ID"] == again["Message-ID"] == message_id_for(key)
+    assert re.fullmatch(r"<[0-9a-f]{32}@okot-flow>", message["Message-ID"])
+    assert other["Message-ID"] != message["Message-ID"]
+    assert key not in message.as_string()  # the key itself (case id, staff ids) stays inside
+
+    parsed = message_from_bytes(bytes(message), policy=policy.default)
+    assert parsed["To"].addresses[0].addr_spec == h.MEDIATOR.email
+    assert parsed["To"].addresses[0].display_name == h.MEDIATOR.name
+    assert parsed["Reply-To"].addresses[0].addr_spec == h.CASEWORKER.email
+    assert parsed["Subject"] == mail.subject
+    assert "vóór" in parsed["Subject"]
+    assert parsed["Auto-Submitted"] == "auto-generated"
+    assert parsed.get_content_type() == "multipart/alternative"
+    text, html = h.bodies(parsed)  # type: ignore[arg-type]
+    assert text == mail.text and html == mail.html
+
+
+def test_invalid_address_is_a_permanent_error_without_the_address() -> None:
+    broken = h.MEDIATOR.model_construct(**{**h.MEDIATOR.model_dump(), "email": "bart@@x"})
+    mail = RenderedMail(template="withdrawn", subject="s", text="t\n", html="<p>h</p>\n")
+    with pytest.raises(PermanentDeliveryError) as caught:
+        build_message(mail, "okot-flow@ocmw-gent.example", broken, "k")
+    assert "bart" not in str(caught.value) and "@" not in str(caught.value)
+
+
+# ------------------------------------------------------- people of a notice
+
+
+def _notice(role: Role, to: str, template: str, **extra: object) -> Notice:
+    return Notice(role=role, to=to, template=template, key="k",
+                  context={**h.BASE_CONTEXT, **extra})  # type: ignore[dict-item]
+
+
+def test_contact_and_recipient_resolution() -> None:
+    cases = [
+        (_notice(Role.MEDIATOR, h.MEDIATOR.id, "agreement_given", contact=h.NEW_CASEWORKER.id),
+         h.MEDIATOR, h.NEW_CASEWORKER),
+        (_notice(Role.CASEWORKER, h.NEW_CASEWORKER.id, "reassigned_to", previous=h.CASEWORKER.id),
+         h.NEW_CASEWORKER, h.CASEWORKER),
+        (_notice(Role.CASEWORKER, h.CASEWORKER.id, "reassigned_from",
+                 successor=h.NEW_CASEWORKER.id), h.CASEWORKER, h.NEW_CASEWORKER),
+        (_notice(Role.TEAMLEAD, h.CASEWORKER.id, "agreement_escalation"), h.TEAMLEAD, h.CASEWORKER),
+        (_notice(Role.CASEWORKER, h.CASEWORKER.id, "agreement_reminder"), h.CASEWORKER, h.MEDIATOR),
+        (_notice(Role.MEDIATOR, h.MEDIATOR.id, "screening_reminder"), h.MEDIATOR, h.CASEWORKER),
+        (_notice(Role.CASEWORKER, h.CASEWORKER.id, "orientation_reminder", mediator=None),
+         h.CASEWORKER, None),
+    ]
+    for notice, recipient, contact in cases:
+        assert resolve_people(notice, h.lookup) == (recipient, contact), notice.template
+        assert contact_id_for(notice) == (contact.id if contact else None)
+
+
+def test_unresolvable_people_are_permanent_errors_without_personal_data() -> None:
+    nobody = _notice(Role.CASEWORKER, "cw-gone", "agreement_reminder")
+    no_contact = _notice(Role.MEDIATOR, h.MEDIATOR.id, "agreement_given", contact="cw-gone")
+    leaderless = h.CASEWORKER.model_copy(update={"teamlead": None})
+    escalation = _notice(Role.TEAMLEAD, h.CASEWORKER.id, "handover_escalation")
+    for notice, lookup in [
+        (nobody, h.lookup),
+        (no_contact, h.lookup),
+        (escalation, lambda i: leaderless if i == h.CASEWORKER.id else h.lookup(i)),
+    ]:
+        with pytest.raises(PermanentDeliveryError) as caught:
+            resolve_people(notice, lookup)
+        assert "@" not in str(caught.value)
+        assert not any(p in str(caught.value) for p in h.personal_data())
+
+
+# ------------------------------------------- real notices from the real journey
+
+
+def test_every_notice_of_a_real_journey_renders() -> None:
+    """Drive okot.journey through a trajectory and render every notice it emits."""
+    t0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+    cw = Actor(role=Role.CASEWORKER, id=h.CASEWORKER.id)
+    tl = Actor(role=Role.TEAMLEAD, id=h.TEAMLEAD.id)
+    status = journey.open_trajectory(
+        OpenTrajectory(case_id=h.CASE_ID, ocmw="gent", caseworker=h.CASEWORKER.id,
+                       registered_jobseeker=False), t0)
+    notices: list[Notice] = []
+
+    def step(message: object, now: datetime) -> None:
+        nonlocal status
+        decision = journey.decide(status, message, now)  # type: ignore[arg-type]
+        assert isinstance(decision, journey.Accepted), decision
+        status = decision.status
+        notices.extend(decision.notices)
+
+    step(RecordPrecheck(actor=cw, conditions_met=True, twe_active=False,
+                        study_level=StudyLevel.GRADUAAT), t0)
+    step(SubmitCandidacy(actor=cw, programme="Verpleegkunde", study_level=StudyLevel.GRADUAAT,
+                         school="HBO5 Verpleegkunde Gent", channel=CandidacyChannel.TRAINING_GUIDE,
+                         mediator=h.MEDIATOR.id), t0 + timedelta(hours=1))
+    late = journey.fire_deadlines(status, t0 + timedelta(days=30))
+    assert late is not None
+    status = late.status
+    notices.extend(late.notices)
+    step(GiveAgreement(actor=cw), t0 + timedelta(days=31))
+    failed = journey.registration_failed(status, "VDAB answered HTTP 503", t0 + timedelta(days=31))
+    notices.extend(failed.notices)
+    done = journey.registration_succeeded(failed.status, "VDAB-00000001", t0 + timedelta(days=32))
+    status = done.status
+    notices.extend(done.notices)
+    notices.extend(journey.notification_failed(status, "agreement_given", t0).notices)
+    step(Reassign(actor=tl, caseworker=h.NEW_CASEWORKER.id, mediator=h.NEW_MEDIATOR.id),
+         t0 + timedelta(days=33))
+    step(Withdraw(actor=Actor(role=Role.CASEWORKER, id=h.NEW_CASEWORKER.id), reason="verhuist"),
+         t0 + timedelta(days=34))
+
+    templates = {n.template for n in notices}
+    assert {"candidacy_submitted", "agreement_given", "registered", "registration_failed",
+            "notification_failed", "reassigned_to", "reassigned_from", "withdrawn"} <= templates
+    assert templates & {"agreement_reminder", "agreement_escalation"}
+    for notice in notices:
+        recipient, contact = resolve_people(notice, h.lookup)
+        mail = render(notice.template, notice.context, recipient, contact)
+        assert mail.text.startswith(f"Beste {recipient.name},")
+        assert_complete(mail.text)
+        assert not WIRE_CODE.findall(mail.subject + mail.text), notice.template
+        message = build_message(mail, "okot-flow@ocmw-gent.example", recipient, notice.key)
+        assert message["Message-ID"] == message_id_for(notice.key)
+        if notice.role is Role.TEAMLEAD:
+            assert recipient == h.TEAMLEAD
+    agreement = next(n for n in notices if n.template == "agreement_given")
+    recipient, contact = resolve_people(agreement, h.lookup)
+    assert (recipient, contact) == (h.MEDIATOR, h.CASEWORKER)

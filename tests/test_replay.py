@@ -1,0 +1,36 @@
+"""Replay the recorded histories against the current workflow code.
+
+A change that breaks determinism for running trajectories fails here. The
+histories are written by the workflow tests with OKOT_SAVE_HISTORIES=1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.conftest import HISTORIES
+from worker import sandbox_runner
+from workflows.trajectory import OkotTrajectory
+
+FILES = sorted(HISTORIES.glob("*.json"))
+
+
+def test_histories_are_present() -> None:
+    names = {f.stem for f in FILES}
+    assert {"full_path_passed", "screening_rejected", "continue_as_new"} <= names
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
+async def test_replay(path: Path) -> None:
+    history = WorkflowHistory.from_json(f"okot-{path.stem}", path.read_text())
+    replayer = Replayer(
+        workflows=[OkotTrajectory],
+        data_converter=pydantic_data_converter,
+        workflow_runner=sandbox_runner(),
+    )
+    await replayer.replay_workflow(history)

@@ -1,0 +1,134 @@
+"""The OkotTrajectory workflow on the Temporal dev server: Updates, Signals,
+visibility and the Web UI's summary and details."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import Engine
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.testing import WorkflowEnvironment
+
+from okot import trajectories
+from okot.model import (
+    ConfirmHandover,
+    GiveAgreement,
+    OpenTrajectory,
+    RecordPrecheck,
+    RecordScreening,
+    Stage,
+    SubmitCandidacy,
+)
+from tests.workflow_helpers import CW, MED, Driver, running_worker
+
+
+async def _to_screening(d: Driver, ocmw: str) -> None:
+    await d.open(ocmw=ocmw)
+    await d.update(RecordPrecheck(actor=CW, conditions_met=True, twe_active=False,
+                                  study_level="bachelor"))
+    await d.update(SubmitCandidacy(actor=CW, programme="Verpleegkunde", study_level="bachelor",
+                                   school="Artevelde", channel="training_guide", mediator=MED.id))
+    await d.update(GiveAgreement(actor=CW))
+    await d.update(ConfirmHandover(actor=CW, date=await d.today(), channel="phone"))
+
+
+async def test_updates_are_accepted_or_rejected_with_reasons(
+    dev_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str
+) -> None:
+    d = Driver(dev_env, case_id, task_queue)
+    async with running_worker(dev_env.client, engine, task_queue):
+        await d.open()
+        with pytest.raises(trajectories.MessageRejected) as wrong_stage:
+            await d.update(GiveAgreement(actor=CW))
+        assert "not allowed in stage orientation" in str(wrong_stage.value)
+        assert "submit_candidacy" in str(wrong_stage.value)
+        with pytest.raises(trajectories.MessageRejected) as wrong_role:
+            await d.update(RecordPrecheck(actor=MED, conditions_met=True, twe_active=False,
+                                          study_level="bachelor"))
+        assert "may be sent by caseworker, not by mediator" in str(wrong_role.value)
+        with pytest.raises(trajectories.MessageRejected) as bad_rule:
+            await d.update(SubmitCandidacy(actor=CW, programme="X", study_level="bachelor",
+                                           school="Y", channel="mediator", mediator=MED.id))
+        assert "pre-check" in str(bad_rule.value)
+        # a malformed payload sent raw is refused with a one-line reason
+        handle = dev_env.client.get_workflow_handle(f"okot-{case_id}")
+        with pytest.raises(Exception) as malformed:
+            await handle.execute_update("record_precheck", {"actor": {"role": "caseworker",
+                                                                     "id": CW.id},
+                                                           "study_level": "phd"})
+        text = str(getattr(malformed.value, "cause", malformed.value))
+        assert "study_level" in text and "conditions_met" in text
+        # rejections left no trace
+        timeline = await d.timeline()
+        assert [e.name for e in timeline] == ["opened"]
+        s = await d.update(RecordPrecheck(actor=CW, conditions_met=True, twe_active=False,
+                                          study_level="bachelor"))
+        assert s.stage is Stage.ORIENTATION and s.precheck is not None and s.seq == 2
+        with pytest.raises(trajectories.AlreadyOpen):
+            await trajectories.open_trajectory(
+                dev_env.client,
+                OpenTrajectory(case_id=case_id, ocmw="gent", caseworker=CW.id),
+                task_queue,
+            )
+
+
+async def test_invalid_signal_is_recorded_as_rejected_and_changes_nothing(
+    dev_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str
+) -> None:
+    d = Driver(dev_env, case_id, task_queue)
+    async with running_worker(dev_env.client, engine, task_queue):
+        before = await d.open()
+        handle = dev_env.client.get_workflow_handle(f"okot-{case_id}")
+        await handle.signal("record_screening", {"actor": {"role": "mediator", "id": MED.id},
+                                                 "approved": True, "start_date": "2030-01-01",
+                                                 "location": "Gent"})
+        await handle.signal("record_precheck", {"actor": {"role": "caseworker", "id": CW.id},
+                                                "conditions_met": "maybe"})
+        await handle.signal("confirm_start", "not an object")
+        for _ in range(50):
+            timeline = await d.timeline()
+            if len(timeline) == 4:
+                break
+            await asyncio.sleep(0.1)
+        rejected = timeline[1:]
+        assert [e.accepted for e in rejected] == [False, False, False]
+        assert "not allowed in stage orientation" in (rejected[0].reason or "")
+        assert "conditions_met" in (rejected[1].reason or "")
+        assert "JSON object" in (rejected[2].reason or "")
+        after = await d.status()
+        assert after == before
+
+
+async def test_search_attributes_answer_visibility_queries_and_ui_shows_details(
+    dev_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str
+) -> None:
+    d = Driver(dev_env, case_id, task_queue)
+    ocmw = "ocmw-" + case_id[-6:].lower()
+    async with running_worker(dev_env.client, engine, task_queue):
+        await _to_screening(d, ocmw)
+        query = f'OkotStage = "screening" AND OkotOcmw = "{ocmw}"'
+        found: list[str] = []
+        for _ in range(100):
+            found = [w.id async for w in dev_env.client.list_workflows(query)]
+            if found:
+                break
+            await asyncio.sleep(0.2)
+        assert found == [f"okot-{case_id}"]
+        handle = dev_env.client.get_workflow_handle(f"okot-{case_id}")
+        desc = await handle.describe()
+        attrs = {pair.key.name: pair.value for pair in desc.typed_search_attributes}
+        assert attrs["OkotStudyLevel"] == "bachelor" and attrs["OkotMediator"] == MED.id
+        assert attrs["OkotOverdue"] is False and attrs["OkotCaseworker"] == CW.id
+        summary = await desc.static_summary()
+        details = await desc.static_details()
+        assert summary is not None and case_id in summary and ocmw in summary
+        assert details is not None and ocmw in details
+        meta = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        assert "`screening`" in meta.current_details
+        assert "screening result (record_screening) from the mediator" in meta.current_details
+        s = await d.update(RecordScreening(actor=MED, approved=False, reasons=("fit",)))
+        assert s.stage is Stage.CLOSED
+        await handle.result()
+        attrs = {pair.key.name: pair.value for pair in (await handle.describe()).typed_search_attributes}
+        assert attrs["OkotStage"] == "closed" and attrs["OkotClosure"] == "screening_rejected"

@@ -1,0 +1,87 @@
+"""Helpers for driving a trajectory on a Temporal test server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from okot import trajectories
+from okot.calendar import local_date
+from okot.model import (
+    Actor,
+    Message,
+    OpenTrajectory,
+    Role,
+    TimelineEntry,
+    TrajectoryStatus,
+)
+from worker import build_worker
+
+CW = Actor(role=Role.CASEWORKER, id="cw-anna")
+CW2 = Actor(role=Role.CASEWORKER, id="cw-bart")
+MED = Actor(role=Role.MEDIATOR, id="med-carl")
+TL = Actor(role=Role.TEAMLEAD, id="tl-dora")
+
+
+@asynccontextmanager
+async def running_worker(client: Client, engine: Engine, task_queue: str) -> AsyncIterator[None]:
+    async with build_worker(client, engine, task_queue=task_queue):
+        yield
+
+
+class Driver:
+    """Sends messages to one trajectory and reads it back."""
+
+    def __init__(self, env: WorkflowEnvironment, case_id: str, task_queue: str) -> None:
+        self.env = env
+        self.client = env.client
+        self.case_id = case_id
+        self.task_queue = task_queue
+        self.handle: WorkflowHandle[Any, TrajectoryStatus] | None = None
+
+    async def open(self, **fields: Any) -> TrajectoryStatus:
+        request = OpenTrajectory(
+            case_id=self.case_id, ocmw=fields.pop("ocmw", "gent"), caseworker=CW.id, **fields
+        )
+        self.handle = await trajectories.open_trajectory(self.client, request, self.task_queue)
+        return await self.status()
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def today(self) -> date:
+        return local_date(await self.now())
+
+    async def signal(self, message: Message) -> TrajectoryStatus:
+        await trajectories.signal(self.client, self.case_id, message)
+        return await self.status()
+
+    async def update(self, message: Message) -> TrajectoryStatus:
+        return await trajectories.send(self.client, self.case_id, message)
+
+    async def status(self) -> TrajectoryStatus:
+        return await trajectories.status(self.client, self.case_id)
+
+    async def timeline(self) -> list[TimelineEntry]:
+        return await trajectories.timeline(self.client, self.case_id)
+
+    async def sleep(self, days: float) -> None:
+        await self.env.sleep(timedelta(days=days))
+
+    async def deadline_events(self) -> list[TimelineEntry]:
+        return [e for e in await self.timeline() if e.name == "deadline"]
+
+    async def save_history(self, name: str, directory: Path) -> None:
+        assert self.handle is not None
+        directory.mkdir(parents=True, exist_ok=True)
+        handle = self.client.get_workflow_handle(self.handle.id)
+        history = await handle.fetch_history()
+        (directory / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))

@@ -1,0 +1,112 @@
+"""The okot-flow worker: ``python worker.py`` is all it takes.
+
+Connects with ``temporalio.envconfig`` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+profiles), serves the task queue ``OKOT_TASK_QUEUE`` (default ``okot``),
+writes to ``OKOT_DATABASE_URL`` (default: SQLite under ``var/``), exposes
+Prometheus metrics when ``OKOT_METRICS_PORT`` is set, and stops gracefully on
+SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from okot.registration import RegistrationGateway
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.notify import Delivery, NotifyActivities
+from activities.record import RecordActivities
+from activities.register import EmbeddedRegistrationGateway, RegisterActivities
+from okot.database import get_engine, prepare_database
+from okot.logging import configure_logging, get_logger
+from okot.settings import Settings, get_settings
+from okot.temporal import connect
+from workflows.trajectory import OkotTrajectory
+
+log = get_logger("okot.worker")
+
+
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            "okot", "pydantic", "pydantic_core", "holidays", "annotated_types"
+        )
+    )
+
+
+def build_worker(
+    client: Client,
+    engine: Engine,
+    *,
+    task_queue: str,
+    delivery: Delivery | None = None,
+    gateway: RegistrationGateway | None = None,
+    executor: ThreadPoolExecutor | None = None,
+) -> Worker:
+    """A worker with the workflow and every activity, wired to ``engine``."""
+    records = RecordActivities(engine)
+    notifications = NotifyActivities(engine, delivery)
+    registrations = RegisterActivities(gateway or EmbeddedRegistrationGateway(engine))
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[OkotTrajectory],
+        activities=[records.record, notifications.notify, registrations.register_jobseeker],
+        activity_executor=executor or ThreadPoolExecutor(max_workers=8),
+        workflow_runner=sandbox_runner(),
+    )
+
+
+def delivery_from_settings(settings: Settings, engine: Engine) -> Delivery | None:
+    from activities.delivery import delivery_from_settings as build
+
+    return build(settings, engine)
+
+
+def gateway_from_settings(settings: Settings, engine: Engine) -> RegistrationGateway:
+    from okot.registration import gateway_from_settings as build
+
+    return build(settings, EmbeddedRegistrationGateway(engine))
+
+
+async def main() -> None:
+    configure_logging()
+    settings = get_settings()
+    engine = get_engine(settings.database_url)
+    prepare_database(engine)
+    overrides = {}
+    if settings.metrics_port:
+        runtime = Runtime(
+            telemetry=TelemetryConfig(
+                metrics=PrometheusConfig(bind_address=f"0.0.0.0:{settings.metrics_port}")
+            )
+        )
+        overrides["runtime"] = runtime
+    client = await connect(**overrides)
+    worker = build_worker(
+        client,
+        engine,
+        task_queue=settings.task_queue,
+        delivery=delivery_from_settings(settings, engine),
+        gateway=gateway_from_settings(settings, engine),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker started", task_queue=settings.task_queue, namespace=client.namespace,
+             metrics_port=settings.metrics_port)
+    async with worker:
+        await stop.wait()
+        log.info("worker stopping")
+    log.info("worker stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,5 @@
+"""Temporal workflows of okot-flow."""
+
+from workflows.trajectory import OkotTrajectory
+
+__all__ = ["OkotTrajectory"]

@@ -1,0 +1,478 @@
+"""The durable ``OkotTrajectory`` workflow: one client's whole OKOT path.
+
+The workflow owns time, messages and activities; the rules of the journey
+(what is allowed where, what it changes, which deadline follows) live in
+:mod:`okot.journey` and are only applied here. Every message of
+``shared/domain.md`` is both an Update (validated first: a rejection leaves no
+trace) and a Signal of the same name (an invalid signal changes nothing and is
+recorded in the timeline as rejected).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
+    from okot import journey
+    from okot import search_attributes as sa
+    from okot.model import (
+        SYSTEM_ACTOR,
+        Actor,
+        CarriedState,
+        Message,
+        MessageName,
+        Notice,
+        NotifyRequest,
+        NotifyResult,
+        OpenTrajectory,
+        RecordRequest,
+        RegisterRequest,
+        RegisterResult,
+        Stage,
+        SystemEvent,
+        TimelineEntry,
+        TrajectoryStatus,
+        parse_message,
+        workflow_id_for,
+    )
+
+WORKFLOW_TYPE = "OkotTrajectory"
+TIMELINE_LIMIT = 2000
+"""Newest timeline entries kept in the workflow; the database keeps them all."""
+
+RECORD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+)
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=["PermanentDeliveryError", "UnknownRecipient"],
+)
+REGISTER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=10),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=15),
+    non_retryable_error_types=["PermanentRegistrationError"],
+)
+
+
+class Effect:
+    """Something the main loop must still do for an event: record it, notify."""
+
+    __slots__ = ("notices", "record")
+
+    def __init__(self, record: RecordRequest, notices: tuple[Notice, ...]) -> None:
+        self.record = record
+        self.notices = notices
+
+
+def _update(name: MessageName, description: str) -> Any:
+    async def handler(self: Any, payload: Any) -> TrajectoryStatus:
+        status: TrajectoryStatus = self._handle_update(name, payload)
+        return status
+
+    def validator(self: Any, payload: Any) -> None:
+        self._validate(name, payload)
+
+    handler.__name__ = name.value
+    fn = workflow.update(name=name.value, description=description)(handler)
+    fn.validator(validator)
+    return fn
+
+
+def _signal(name: MessageName, description: str) -> Any:
+    def handler(self: Any, payload: Any) -> None:
+        self._handle_signal(name, payload)
+
+    handler.__name__ = f"{name.value}_signal"
+    return workflow.signal(name=name.value, description=description)(handler)
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class OkotTrajectory:
+    @workflow.init
+    def __init__(self, request: OpenTrajectory) -> None:
+        self._request = request
+        self._status = journey.open_trajectory(request, workflow.now())
+        carried = request.carried
+        self._timeline: list[TimelineEntry] = list(carried.timeline) if carried else []
+        self._effects: deque[Effect] = deque()
+        self._version = 0
+        self._registering = False
+        self._last_search_attributes: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ main loop
+
+    @workflow.run
+    async def run(self, request: OpenTrajectory) -> TrajectoryStatus:
+        if request.carried is None:
+            self._append(
+                "system", SystemEvent.OPENED.value, SYSTEM_ACTOR, True,
+                f"trajectory opened for OCMW {request.ocmw}", self._status, self._status, (),
+                payload={"registered_jobseeker": request.registered_jobseeker},
+            )
+        else:
+            workflow.logger.info("continued as new", extra={"stage": self._status.stage.value})
+        self._publish()
+        try:
+            return await self._loop()
+        except asyncio.CancelledError:
+            if self._status.stage is not Stage.CLOSED:
+                self._apply_system(SystemEvent.CANCELLED, journey.cancel(self._status, workflow.now()))
+            await self._drain()
+            return self._status
+
+    async def _loop(self) -> TrajectoryStatus:
+        while True:
+            await self._drain()
+            if self._status.stage is Stage.CLOSED and not self._effects:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._drain()
+                self._publish()
+                return self._status
+            if self._should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._drain()
+                if self._status.stage is not Stage.CLOSED:
+                    self._continue_as_new()
+                continue
+            if self._status.stage is Stage.REGISTERING and self._status.registration_pending:
+                await self._register()
+                continue
+            await self._wait_for_next_thing()
+
+    async def _wait_for_next_thing(self) -> None:
+        version = self._version
+        deadline = self._status.next_deadline
+        if deadline is None:  # pragma: no cover - every open stage has one
+            await workflow.wait_condition(lambda: self._version != version or bool(self._effects))
+            return
+        remaining = (deadline.due_at - workflow.now()).total_seconds()
+        if remaining > 0:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._version != version or bool(self._effects)
+                    or self._should_continue_as_new(),
+                    timeout=timedelta(seconds=remaining),
+                    timeout_summary=f"{deadline.kind.value} due {deadline.due.isoformat()}",
+                )
+                return
+            except TimeoutError:
+                pass
+        fired = journey.fire_deadlines(self._status, workflow.now())
+        if fired is not None:
+            self._apply_system(SystemEvent.DEADLINE, fired)
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._request.continue_as_new_after_events
+        )
+
+    def _continue_as_new(self) -> None:
+        carried = CarriedState(status=self._status, timeline=tuple(self._timeline))
+        workflow.logger.info(
+            "continuing as new",
+            extra={"stage": self._status.stage.value,
+                   "history_length": workflow.info().get_current_history_length()},
+        )
+        workflow.continue_as_new(self._request.model_copy(update={"carried": carried}))
+
+    # --------------------------------------------------------------- messages
+
+    def _parse(self, name: MessageName, payload: Any) -> Message:
+        if not isinstance(payload, dict):
+            raise ValueError(f"{name.value} needs a JSON object with 'actor' and its fields")
+        try:
+            return parse_message(name.value, payload)
+        except ValidationError as exc:
+            raise ValueError(f"{name.value}: {_one_line(exc)}") from None
+
+    def _validate(self, name: MessageName, payload: Any) -> None:
+        try:
+            message = self._parse(name, payload)
+        except ValueError as exc:
+            raise ApplicationError(str(exc), type="InvalidMessage", non_retryable=True) from None
+        decision = journey.decide(self._status, message, workflow.now())
+        if isinstance(decision, journey.Rejected):
+            raise ApplicationError(decision.reason, type="Rejected", non_retryable=True)
+
+    def _handle_update(self, name: MessageName, payload: Any) -> TrajectoryStatus:
+        self._validate(name, payload)  # re-checked: the state may have moved since
+        message = self._parse(name, payload)
+        decision = journey.decide(self._status, message, workflow.now())
+        assert isinstance(decision, journey.Accepted)
+        self._apply_message(message, decision, payload)
+        return self._status
+
+    def _handle_signal(self, name: MessageName, payload: Any) -> None:
+        try:
+            message = self._parse(name, payload)
+        except ValueError as exc:
+            actor = _actor_of(payload)
+            self._append("message", name.value, actor, False, "invalid payload", self._status,
+                         self._status, (), reason=str(exc), payload=None)
+            return
+        decision = journey.decide(self._status, message, workflow.now())
+        if isinstance(decision, journey.Rejected):
+            self._append("message", name.value, message.actor, False, "rejected", self._status,
+                         self._status, (), reason=decision.reason,
+                         payload=message.model_dump(mode="json"))
+            return
+        self._apply_message(message, decision, payload)
+
+    def _apply_message(self, message: Message, decision: journey.Accepted, payload: Any) -> None:
+        before = self._status
+        self._status = decision.status
+        workflow.logger.info(
+            "message accepted",
+            extra={"message": message.name.value, "role": message.actor.role.value,
+                   "stage_before": before.stage.value, "stage": self._status.stage.value},
+        )
+        self._append("message", message.name.value, message.actor, True, decision.summary,
+                     before, self._status, decision.notices,
+                     payload=message.model_dump(mode="json"))
+
+    def _apply_system(self, event: SystemEvent, decision: journey.Accepted,
+                      payload: dict[str, Any] | None = None) -> None:
+        before = self._status
+        self._status = decision.status
+        workflow.logger.info(
+            "system event", extra={"event": event.value, "stage": self._status.stage.value}
+        )
+        self._append("system", event.value, SYSTEM_ACTOR, True, decision.summary, before,
+                     self._status, decision.notices, payload=payload)
+
+    def _append(
+        self, kind: str, name: str, actor: Actor, accepted: bool, summary: str,
+        before: TrajectoryStatus, after: TrajectoryStatus, notices: tuple[Notice, ...],
+        *, reason: str | None = None, payload: dict[str, Any] | None = None,
+    ) -> None:
+        number = (self._timeline[-1].seq + 1) if self._timeline else 1
+        entry = TimelineEntry(
+            at=workflow.now(), kind=kind, name=name, actor=actor, accepted=accepted,
+            summary=summary, reason=reason, stage_before=before.stage, stage_after=after.stage,
+            seq=number,
+        )
+        self._timeline.append(entry)
+        del self._timeline[:-TIMELINE_LIMIT]
+        if not accepted:
+            workflow.logger.info(
+                "message rejected", extra={"message": name, "stage": before.stage.value}
+            )
+        wf_id = workflow.info().workflow_id
+        record = RecordRequest(workflow_id=wf_id, key=f"{wf_id}:t{number}", entry=entry,
+                               payload=payload, status=after)
+        self._effects.append(Effect(record, notices))
+        self._version += 1
+        self._publish()
+
+    # ------------------------------------------------------------------ effects
+
+    async def _drain(self) -> None:
+        while self._effects:
+            effect = self._effects.popleft()
+            await workflow.execute_activity(
+                "record", effect.record,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RECORD_RETRY,
+                summary=f"record {effect.record.entry.name}",
+            )
+            for notice in effect.notices:
+                await self._notify(notice)
+
+    async def _notify(self, notice: Notice) -> None:
+        request = NotifyRequest(workflow_id=workflow.info().workflow_id, notice=notice)
+        try:
+            await workflow.execute_activity(
+                "notify", request, result_type=NotifyResult,
+                start_to_close_timeout=timedelta(seconds=60),
+                schedule_to_close_timeout=timedelta(days=3),
+                retry_policy=NOTIFY_RETRY,
+                summary=f"notify {notice.role.value} {notice.to}: {notice.template}",
+            )
+        except ActivityError as err:
+            cause = err.cause
+            detail = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            workflow.logger.warning(
+                "notification failed", extra={"template": notice.template, "key": notice.key}
+            )
+            if notice.template != "notification_failed":
+                decision = journey.notification_failed(self._status, notice.template,
+                                                       workflow.now())
+                self._apply_system(SystemEvent.NOTIFICATION_FAILED, decision,
+                                   payload={"key": notice.key, "error": detail})
+
+    async def _register(self) -> None:
+        wf_id = workflow.info().workflow_id
+        attempt = self._status.registration_attempts + 1
+        request = RegisterRequest(
+            workflow_id=wf_id, case_id=self._status.case_id, ocmw=self._status.ocmw,
+            key=f"{wf_id}:register",
+        )
+        try:
+            result = await workflow.execute_activity(
+                "register_jobseeker", request, result_type=RegisterResult,
+                start_to_close_timeout=timedelta(seconds=60),
+                schedule_to_close_timeout=timedelta(hours=8),
+                retry_policy=REGISTER_RETRY,
+                summary=f"register the client as jobseeker (attempt {attempt})",
+            )
+        except ActivityError as err:
+            cause = err.cause
+            detail = cause.message if isinstance(cause, ApplicationError) else "gave up retrying"
+            if self._status.stage is Stage.REGISTERING:
+                self._apply_system(
+                    SystemEvent.REGISTRATION_FAILED,
+                    journey.registration_failed(self._status, detail, workflow.now()),
+                    payload={"error": detail},
+                )
+            return
+        if self._status.stage is Stage.REGISTERING:
+            self._apply_system(
+                SystemEvent.REGISTERED,
+                journey.registration_succeeded(self._status, result.reference, workflow.now()),
+                payload={"reference": result.reference},
+            )
+
+    # --------------------------------------------------------------- visibility
+
+    def _publish(self) -> None:
+        s = self._status
+        deadline = s.next_deadline
+        values: dict[str, Any] = {
+            sa.STAGE.name: s.stage.value,
+            sa.OCMW.name: s.ocmw,
+            sa.CASEWORKER.name: s.caseworker,
+            sa.MEDIATOR.name: s.mediator,
+            sa.STUDY_LEVEL.name: s.study_level.value if s.study_level else None,
+            sa.OUTCOME.name: s.outcome.value if s.outcome else None,
+            sa.CLOSURE.name: s.closure.value if s.closure else None,
+            sa.NEXT_DEADLINE.name: deadline.due_at if deadline else None,
+            sa.STAGE_SINCE.name: s.stage_since,
+            sa.OVERDUE.name: s.overdue,
+        }
+        if values != self._last_search_attributes:
+            keys = {key.name: key for key in sa.ALL}
+            workflow.upsert_search_attributes(
+                [keys[name].value_set(value) if value is not None else keys[name].value_unset()
+                 for name, value in values.items()
+                 if self._last_search_attributes.get(name, ...) != value]
+            )
+            self._last_search_attributes = values
+        workflow.set_current_details(current_details(s))
+
+    # ------------------------------------------------------------------ queries
+
+    @workflow.query(name="status", description="The whole current picture of the trajectory")
+    def status(self) -> TrajectoryStatus:
+        return self._status
+
+    @workflow.query(name="timeline",
+                    description="Every accepted and rejected message and system event")
+    def timeline(self) -> list[TimelineEntry]:
+        return list(self._timeline)
+
+    # ---------------------------------------------------------------- messages
+    # One Update and one Signal per message of shared/domain.md, in seed order.
+
+    record_info = _update(MessageName.RECORD_INFO, "Info session or mediator talk held")
+    record_info_signal = _signal(MessageName.RECORD_INFO, "Info session or mediator talk held")
+    record_precheck = _update(MessageName.RECORD_PRECHECK, "Entry conditions pre-checked")
+    record_precheck_signal = _signal(MessageName.RECORD_PRECHECK, "Entry conditions pre-checked")
+    submit_candidacy = _update(MessageName.SUBMIT_CANDIDACY, "Client is a candidate")
+    submit_candidacy_signal = _signal(MessageName.SUBMIT_CANDIDACY, "Client is a candidate")
+    give_agreement = _update(MessageName.GIVE_AGREEMENT, "Caseworker's formal agreement")
+    give_agreement_signal = _signal(MessageName.GIVE_AGREEMENT, "Caseworker's formal agreement")
+    decline_agreement = _update(MessageName.DECLINE_AGREEMENT, "Formal agreement declined")
+    decline_agreement_signal = _signal(MessageName.DECLINE_AGREEMENT, "Formal agreement declined")
+    confirm_handover = _update(MessageName.CONFIRM_HANDOVER, "Warm handover done")
+    confirm_handover_signal = _signal(MessageName.CONFIRM_HANDOVER, "Warm handover done")
+    schedule_intake = _update(MessageName.SCHEDULE_INTAKE, "VDAB intake planned")
+    schedule_intake_signal = _signal(MessageName.SCHEDULE_INTAKE, "VDAB intake planned")
+    record_screening = _update(MessageName.RECORD_SCREENING, "Screening result")
+    record_screening_signal = _signal(MessageName.RECORD_SCREENING, "Screening result")
+    postpone_start = _update(MessageName.POSTPONE_START, "Start date postponed")
+    postpone_start_signal = _signal(MessageName.POSTPONE_START, "Start date postponed")
+    confirm_start = _update(MessageName.CONFIRM_START, "Training started")
+    confirm_start_signal = _signal(MessageName.CONFIRM_START, "Training started")
+    record_progress = _update(MessageName.RECORD_PROGRESS, "Progress during the training")
+    record_progress_signal = _signal(MessageName.RECORD_PROGRESS, "Progress during the training")
+    record_end = _update(MessageName.RECORD_END, "Training ended, with its result")
+    record_end_signal = _signal(MessageName.RECORD_END, "Training ended, with its result")
+    agree_follow_up = _update(MessageName.AGREE_FOLLOW_UP, "Who guides the client to work")
+    agree_follow_up_signal = _signal(MessageName.AGREE_FOLLOW_UP, "Who guides the client to work")
+    record_employment = _update(MessageName.RECORD_EMPLOYMENT, "Employment check")
+    record_employment_signal = _signal(MessageName.RECORD_EMPLOYMENT, "Employment check")
+    withdraw = _update(MessageName.WITHDRAW, "Client stops before the start")
+    withdraw_signal = _signal(MessageName.WITHDRAW, "Client stops before the start")
+    reassign = _update(MessageName.REASSIGN, "Another caseworker or mediator takes over")
+    reassign_signal = _signal(MessageName.REASSIGN, "Another caseworker or mediator takes over")
+
+
+def current_details(status: TrajectoryStatus) -> str:
+    """The Markdown shown as the workflow's current details in the Web UI."""
+    lines = [f"**Stage:** `{status.stage.value}` since {status.stage_since.date().isoformat()}"]
+    if status.closure is not None:
+        lines.append(f"**Closed:** `{status.closure.value}`")
+    if status.outcome is not None:
+        lines.append(f"**Training result:** `{status.outcome.value}`")
+    deadline = status.next_deadline
+    if deadline is not None:
+        lines.append(f"**Next deadline:** {deadline.due.isoformat()} ({deadline.kind.value})")
+    lines.append(f"**Awaiting:** {journey.awaiting(status)}")
+    if status.overdue:
+        lines.append("**Overdue:** yes")
+    lines.append(f"**Caseworker:** `{status.caseworker}` · **Mediator:** `{status.mediator or '-'}`")
+    lines.append(
+        f"**Reminders sent:** {status.reminders_sent} · **Escalations:** {status.escalations_sent}"
+    )
+    return "\n\n".join(lines)
+
+
+def static_summary(request: OpenTrajectory) -> str:
+    """The static summary set when the trajectory is started (no personal data)."""
+    return f"OKOT {request.case_id} · OCMW {request.ocmw}"
+
+
+def static_details(request: OpenTrajectory, programme: str | None = None) -> str:
+    parts = [
+        f"**Case:** `{request.case_id}`",
+        f"**OCMW:** `{request.ocmw}`",
+        f"**Programme:** {programme or 'to be chosen at candidacy'}",
+        f"**Caseworker at opening:** `{request.caseworker}`",
+        f"**Registered jobseeker at opening:** {'yes' if request.registered_jobseeker else 'no'}",
+        f"**Workflow id:** `{workflow_id_for(request.case_id)}`",
+    ]
+    return "\n\n".join(parts)
+
+
+def _actor_of(payload: Any) -> Actor:
+    if isinstance(payload, dict):
+        try:
+            return Actor.model_validate(payload.get("actor"))
+        except ValidationError:
+            pass
+    return Actor(role=SYSTEM_ACTOR.role, id="unknown")
+
+
+def _one_line(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in error["loc"]) or "payload"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
