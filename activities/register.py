@@ -35,8 +35,9 @@ class RegisterActivities:
             result = await self._gateway.register(request)
         except PermanentRegistrationError as err:
             activity.logger.warning("registration refused", extra={"key": request.key})
+            reason = f"{err}: {err.vdab_message}" if err.vdab_message else str(err)
             raise ApplicationError(
-                str(err), type="PermanentRegistrationError", non_retryable=True
+                reason, type="PermanentRegistrationError", non_retryable=True
             ) from err
         activity.logger.info("registered", extra={"key": request.key})
         return result

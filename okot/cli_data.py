@@ -49,7 +49,7 @@ def _engine() -> Engine:
     try:
         prepare_database(engine)
     except DatabaseNotReady as error:
-        errors.print(f"[red]{_database_label()}: {error}[/red]", highlight=False)
+        errors.print(f"[red]{_database_label()}: {error}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     return engine
 

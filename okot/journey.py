@@ -140,6 +140,9 @@ def open_trajectory(request: OpenTrajectory, now: datetime) -> TrajectoryStatus:
     """The status of a newly opened trajectory (or the carried one on continue-as-new)."""
     if request.carried is not None:
         return request.carried.status
+    since = now
+    if request.opened_on is not None:  # a file kept elsewhere until now: count from then
+        since = min(now, due_at(request.opened_on))
     status = TrajectoryStatus(
         case_id=request.case_id,
         ocmw=request.ocmw,
@@ -147,8 +150,8 @@ def open_trajectory(request: OpenTrajectory, now: datetime) -> TrajectoryStatus:
         mediator=request.mediator,
         registered_jobseeker=request.registered_jobseeker,
         stage=Stage.ORIENTATION,
-        stage_since=now,
-        opened_at=now,
+        stage_since=since,
+        opened_at=since,
         policy=request.policy,
         seq=1,
     )

@@ -13,6 +13,8 @@ import sys
 from typing import Any
 
 import structlog
+import temporalio.activity
+import temporalio.workflow
 
 from okot.settings import LogFormat, get_settings
 
@@ -58,6 +60,10 @@ def configure_logging(fmt: LogFormat | None = None, level: str | None = None) ->
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel((level or settings.log_level).upper())
+    # temporalio's loggers put workflow/activity info in ``extra`` (rendered as
+    # fields) instead of appending it to the message text.
+    temporalio.workflow.logger.workflow_info_on_message = False
+    temporalio.activity.logger.activity_info_on_message = False
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

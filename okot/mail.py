@@ -42,7 +42,7 @@ from typing import Any, Final
 
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from okot.model import DeadlineKind, Notice, Role, StaffId
 from okot.settings import Settings
@@ -154,14 +154,16 @@ class MailTemplateError(ValueError):
 
 # ---------------------------------------------------------------------- models
 
-_EMAIL_RE = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+# Deliberately loose (the directory decides); build_message() refuses what SMTP cannot carry.
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 class StaffContact(BaseModel):
     """One staff member as the staff directory knows them, at send time.
 
     ``teamlead`` is the staff id of this person's team lead (caseworkers);
-    ``ocmw`` is the OCMW code for OCMW staff (``None`` for VDAB mediators).
+    ``ocmw`` is the OCMW code (for a VDAB mediator: the OCMW they work with;
+    it is not shown as their employer).
     Validation errors never echo the input (``hide_input_in_errors``).
     """
 
@@ -169,9 +171,9 @@ class StaffContact(BaseModel):
 
     id: StaffId
     role: Role
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=300)
     email: str = Field(pattern=_EMAIL_RE.pattern, max_length=254)
-    phone: str | None = Field(default=None, max_length=50)
+    phone: str | None = Field(default=None, max_length=100)
     ocmw: str | None = Field(default=None, max_length=64)
     teamlead: StaffId | None = None
 
@@ -359,7 +361,19 @@ def resolve_people(
     For ``role == teamlead`` the recipient is the team lead of the caseworker
     ``notice.to``. A missing recipient (or missing 'formeel akkoord' contact)
     is a :class:`PermanentDeliveryError`: retrying will not make them appear.
+    So is a directory entry that does not make a valid :class:`StaffContact`.
     """
+    try:
+        return _resolve(notice, lookup)
+    except ValidationError:
+        raise PermanentDeliveryError(
+            f"{notice.template}: a staff directory entry is incomplete or invalid"
+        ) from None
+
+
+def _resolve(
+    notice: Notice, lookup: Callable[[str], StaffContact | None]
+) -> tuple[StaffContact, StaffContact | None]:
     addressee = lookup(notice.to)
     if addressee is None:
         raise PermanentDeliveryError(f"{notice.template}: recipient not in the staff directory")

@@ -128,7 +128,7 @@ def _counts_query(flt: ReportFilter) -> CompoundSelect[Any]:
     """One scan of ``trajectory`` grouped on every dimension, then one small
     GROUP BY per section over that (a few hundred rows at most)."""
     t = TRAJECTORY.c
-    grouped = (
+    base = (
         select(
             t.stage.label("stage"),
             t.closure.label("closure"),
@@ -138,16 +138,12 @@ def _counts_query(flt: ReportFilter) -> CompoundSelect[Any]:
             case((t.ended_on.is_(None), 0), else_=1).label("ended"),
             _employment(t.employed_6m).label("e6"),
             _employment(t.employed_12m).label("e12"),
-            func.count().label("n"),
         )
         .where(flt.clause(t))
-        .group_by(
-            t.stage, t.closure, t.outcome, t.training_year, t.follow_up_lead,
-            case((t.ended_on.is_(None), 0), else_=1),
-            _employment(t.employed_6m), _employment(t.employed_12m),
-        )
-        .cte("grouped")
+        .subquery("base")
     )
+    dims = list(base.c)
+    grouped = select(*dims, func.count().label("n")).group_by(*dims).cte("grouped")
     g = grouped.c
 
     def section(name: str, item: Any, *where: ColumnElement[bool]) -> Any:

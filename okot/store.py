@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -54,6 +55,37 @@ def _insert(conn: Connection, table: Any) -> Any:
     if conn.dialect.name == "sqlite":
         return sqlite.insert(table)
     raise RuntimeError(f"unsupported database dialect {conn.dialect.name!r}")
+
+
+@lru_cache(maxsize=32)
+def _statements(dialect: str) -> dict[str, Any]:
+    """The statements of :func:`record_event`, built once per dialect (parameters at execute)."""
+    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    t, v, a = TRAJECTORY.c, STAGE_VISIT.c, AUDIT_LOG.c
+    upsert = ins(TRAJECTORY)
+    snapshot = upsert.on_conflict_do_update(
+        index_elements=[t.workflow_id],
+        set_={c.name: upsert.excluded[c.name] for c in TRAJECTORY.c if c.name != "workflow_id"},
+        where=t.seq < upsert.excluded.seq,
+    ).returning(t.workflow_id)
+    return {
+        "audit": ins(AUDIT_LOG).on_conflict_do_nothing(index_elements=[a.key]).returning(a.id),
+        "snapshot": snapshot,
+        "visit": ins(STAGE_VISIT)
+        .on_conflict_do_nothing(index_elements=[v.workflow_id, v.entered_seq])
+        .returning(v.id),
+        "before": select(v.id, v.entered_at)
+        .where(v.workflow_id == bindparam("wf"), v.entered_seq < bindparam("seq"))
+        .order_by(v.entered_seq.desc())
+        .limit(1),
+        "after": select(v.entered_at)
+        .where(v.workflow_id == bindparam("wf"), v.entered_seq > bindparam("seq"))
+        .order_by(v.entered_seq)
+        .limit(1),
+        "leave": update(STAGE_VISIT)
+        .where(v.id == bindparam("visit_id"))
+        .values(left_at=bindparam("left"), working_days=bindparam("days")),
+    }
 
 
 def _jsonable(value: Any) -> Any:
@@ -125,13 +157,8 @@ def snapshot_values(workflow_id: str, status: TrajectoryStatus, now: datetime) -
 
 def _upsert_snapshot(conn: Connection, values: dict[str, Any]) -> bool:
     """Insert or replace the snapshot, but only with a newer ``seq``. True if written."""
-    stmt = _insert(conn, TRAJECTORY).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[TRAJECTORY.c.workflow_id],
-        set_={k: stmt.excluded[k] for k in values if k != "workflow_id"},
-        where=TRAJECTORY.c.seq < stmt.excluded.seq,
-    )
-    return conn.execute(stmt.returning(TRAJECTORY.c.workflow_id)).first() is not None
+    stmt = _statements(conn.dialect.name)["snapshot"]
+    return conn.execute(stmt, values).first() is not None
 
 
 # ----------------------------------------------------------------- stage history
@@ -155,42 +182,26 @@ def _enter_stage(
     at ``at``, and this one is left when the next visit (if already recorded)
     was entered. So events recorded out of order give the same history.
     """
-    v = STAGE_VISIT.c
-    stmt = _insert(conn, STAGE_VISIT).values(
-        workflow_id=workflow_id,
-        ocmw=status.ocmw,
-        opened_on=local_date(status.opened_at),
-        stage=stage,
-        entered_seq=seq,
-        entered_at=at,
-    )
-    stmt = stmt.on_conflict_do_nothing(index_elements=[v.workflow_id, v.entered_seq])
-    if conn.execute(stmt.returning(v.id)).first() is None:
+    st = _statements(conn.dialect.name)
+    values = {
+        "workflow_id": workflow_id,
+        "ocmw": status.ocmw,
+        "opened_on": local_date(status.opened_at),
+        "stage": stage,
+        "entered_seq": seq,
+        "entered_at": at,
+    }
+    visit_id = conn.execute(st["visit"], values).scalar()
+    if visit_id is None:
         return
-    before = conn.execute(
-        select(v.id, v.entered_at)
-        .where(v.workflow_id == workflow_id, v.entered_seq < seq)
-        .order_by(v.entered_seq.desc())
-        .limit(1)
-    ).first()
+    before = conn.execute(st["before"], {"wf": workflow_id, "seq": seq}).first()
     if before is not None:
-        conn.execute(
-            update(STAGE_VISIT)
-            .where(v.id == before.id)
-            .values(left_at=at, working_days=_stage_days(before.entered_at, at))
-        )
-    after = conn.execute(
-        select(v.entered_at)
-        .where(v.workflow_id == workflow_id, v.entered_seq > seq)
-        .order_by(v.entered_seq)
-        .limit(1)
-    ).first()
+        conn.execute(st["leave"], {"visit_id": before.id, "left": at,
+                                   "days": _stage_days(before.entered_at, at)})
+    after = conn.execute(st["after"], {"wf": workflow_id, "seq": seq}).first()
     if after is not None:
-        conn.execute(
-            update(STAGE_VISIT)
-            .where(v.workflow_id == workflow_id, v.entered_seq == seq)
-            .values(left_at=after.entered_at, working_days=_stage_days(at, after.entered_at))
-        )
+        conn.execute(st["leave"], {"visit_id": visit_id, "left": after.entered_at,
+                                   "days": _stage_days(at, after.entered_at)})
 
 
 # ------------------------------------------------------------------------ events
@@ -206,27 +217,26 @@ def record_event(engine: Engine, request: RecordRequest) -> bool:
     entry, status = request.entry, request.status
     now = _now()
     with write(engine) as conn:
-        audit = _insert(conn, AUDIT_LOG).values(
-            key=request.key,
-            workflow_id=request.workflow_id,
-            case_id=status.case_id,
-            at=entry.at,
-            seq=entry.seq,
-            kind=entry.kind,
-            name=entry.name,
-            actor_role=entry.actor.role.value,
-            actor_id=entry.actor.id,
-            accepted=entry.accepted,
-            reason=entry.reason,
-            summary=entry.summary,
-            stage_before=entry.stage_before.value,
-            stage_after=entry.stage_after.value,
-            payload=_jsonable(request.payload),
-            recorded_at=now,
-        )
-        audit = audit.on_conflict_do_nothing(index_elements=[AUDIT_LOG.c.key])
-        # (rowcount is not reliable here: SQLAlchemy may add RETURNING on its own)
-        if conn.execute(audit.returning(AUDIT_LOG.c.id)).first() is None:
+        audit = {
+            "key": request.key,
+            "workflow_id": request.workflow_id,
+            "case_id": status.case_id,
+            "at": entry.at,
+            "seq": entry.seq,
+            "kind": entry.kind,
+            "name": entry.name,
+            "actor_role": entry.actor.role.value,
+            "actor_id": entry.actor.id,
+            "accepted": entry.accepted,
+            "reason": entry.reason,
+            "summary": entry.summary,
+            "stage_before": entry.stage_before.value,
+            "stage_after": entry.stage_after.value,
+            "payload": _jsonable(request.payload),
+            "recorded_at": now,
+        }
+        # (not rowcount, which SQLAlchemy may not know: the statement RETURNs the new id)
+        if conn.execute(_statements(conn.dialect.name)["audit"], audit).first() is None:
             log.info("event already recorded", workflow_id=request.workflow_id, seq=entry.seq,
                      message=entry.name)
             return False
@@ -321,10 +331,13 @@ def mark_notification(
     log.info("notification marked", outbox_id=outbox_id, state=state)
 
 
-def get_notification(engine: Engine, outbox_id: int) -> Outbox | None:
-    """The outbox row ``outbox_id`` (detached), or None."""
+def get_notification(engine: Engine, outbox_id: int) -> Outbox:
+    """The outbox row ``outbox_id`` (detached); :class:`LookupError` if there is none."""
     with session(engine) as s:
-        return s.get(Outbox, outbox_id)
+        row = s.get(Outbox, outbox_id)
+    if row is None:
+        raise LookupError(f"no notification with outbox id {outbox_id}")
+    return row
 
 
 def list_notifications(

@@ -6,10 +6,13 @@ drives a trajectory the same way.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
+from okot.calendar import local_date
 from okot.model import (
     Message,
     OpenTrajectory,
@@ -19,6 +22,8 @@ from okot.model import (
 )
 from okot.settings import get_settings
 from workflows.trajectory import OkotTrajectory, static_details, static_summary
+
+MAX_BACKDATE_DAYS = 3 * 366
 
 
 class AlreadyOpen(Exception):
@@ -30,10 +35,26 @@ class MessageRejected(Exception):
 
 
 async def open_trajectory(
-    client: Client, request: OpenTrajectory, task_queue: str | None = None
+    client: Client,
+    request: OpenTrajectory,
+    task_queue: str | None = None,
+    *,
+    today: date | None = None,
 ) -> WorkflowHandle[OkotTrajectory, TrajectoryStatus]:
-    """Start ``OkotTrajectory`` for a case; refuses a second open trajectory."""
+    """Start ``OkotTrajectory`` for a case; refuses a second open trajectory.
+
+    ``today`` (default: today in Brussels) bounds ``request.opened_on``.
+    """
     workflow_id = workflow_id_for(request.case_id)
+    if request.opened_on is not None:
+        today = today or local_date(datetime.now(UTC))
+        if request.opened_on > today:
+            raise ValueError(f"opened_on {request.opened_on} is in the future (today is {today})")
+        if (today - request.opened_on).days > MAX_BACKDATE_DAYS:
+            raise ValueError(
+                f"opened_on {request.opened_on} is more than three years ago; "
+                "an OKOT file that old cannot still be in orientation"
+            )
     try:
         return await client.start_workflow(
             OkotTrajectory.run,

@@ -27,6 +27,7 @@ import json
 import logging
 import random
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -118,6 +119,15 @@ class VdabServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], state: VdabState) -> None:
         super().__init__(address, VdabHandler)
         self.state = state
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout) leaves a broken pipe: that is expected
+        # here, so say so briefly instead of printing a traceback to stderr.
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            log.debug("vdab-sim client went away (%s)", type(error).__name__)
+            return
+        log.exception("vdab-sim request failed")
 
     @property
     def url(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -17,8 +16,9 @@ from okot import search_attributes as sa
 from okot.database import get_engine, prepare_database
 from okot.temporal import register_search_attributes
 
+pytest_plugins = ("db_fixtures",)
+
 BIN = Path(sys.executable).parent
-HISTORIES = Path(__file__).parent / "histories"
 
 
 def binary(name: str) -> str:
@@ -63,15 +63,14 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def task_queue() -> str:
-    return f"okot-test-{uuid.uuid4().hex[:8]}"
+async def task_queue() -> AsyncIterator[str]:
+    """A task queue of its own; workflows a test left open are terminated after it."""
+    from workflow_helpers import terminate_leftovers
+
+    yield f"okot-test-{uuid.uuid4().hex[:8]}"
+    await terminate_leftovers()
 
 
 @pytest.fixture
 def case_id() -> str:
     return f"C-{uuid.uuid4().hex[:10]}"
-
-
-def save_history_enabled() -> bool:
-    """Set OKOT_SAVE_HISTORIES=1 to (re)write tests/histories/ from the workflow tests."""
-    return os.environ.get("OKOT_SAVE_HISTORIES") == "1"

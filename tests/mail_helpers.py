@@ -56,6 +56,7 @@ MEDIATOR = StaffContact(
     name="Bart De Smet",
     email="bart.desmet@vdab.example",
     phone="02 506 15 00",
+    ocmw="gent",  # the directory files mediators under the OCMW they work with
 )
 NEW_MEDIATOR = StaffContact(
     id="med-fatima",

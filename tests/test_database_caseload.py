@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from db_fixtures import Cli, cli, db, db_backend, simulate  # noqa: F401
+from db_fixtures import Cli, simulate
 from sqlalchemy.engine import Engine
 
 from okot.calendar import local_date, working_days_between
@@ -13,6 +13,8 @@ from okot.caseload import caseload
 from okot.journey import awaiting
 from okot.model import RecordRequest, Role, Stage
 from okot.store import record_event
+
+pytest_plugins = ("db_fixtures",)
 
 
 def record_people(engine: Engine) -> list[RecordRequest]:

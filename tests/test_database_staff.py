@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from db_fixtures import Cli, cli, db, db_backend  # noqa: F401
+from db_fixtures import Cli
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
@@ -25,6 +25,8 @@ cw.anna,caseworker,Anna Peeters,anna.peeters@ocmw-gent.be,09 123 45 67,gent,tl.c
 med.bart,mediator,Bart Claes,bart.claes@vdab.be,,gent,
 tl.chris,teamlead,Chris Janssens,chris.janssens@ocmw-gent.be,09 123 45 00,gent,
 """
+
+pytest_plugins = ("db_fixtures",)
 
 
 def write(tmp_path: Path, text: str, name: str = "staff.csv") -> Path:

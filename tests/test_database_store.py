@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import structlog
-from db_fixtures import Backend, db, db_backend, simulate, simulate_many  # noqa: F401
+from db_fixtures import simulate, simulate_many
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
@@ -24,6 +24,8 @@ from okot.store import (
 )
 from okot.tables import AUDIT_LOG, OUTBOX, REGISTRATION, STAGE_VISIT, TRAJECTORY
 
+pytest_plugins = ("db_fixtures",)
+
 
 def one_trajectory(seed: int = 3, full: bool = True) -> list[RecordRequest]:
     """The requests of one trajectory that goes all the way (or not)."""
@@ -31,7 +33,7 @@ def one_trajectory(seed: int = 3, full: bool = True) -> list[RecordRequest]:
     while True:
         sim = simulate(rng, f"gent-{rng.randint(0, 10**6)}", "gent", "cw.anna", "med.bart",
                        date(2023, 1, 9))
-        if not full or sim.status.closure is not None and sim.status.closure.value == "completed":
+        if not full or (sim.status.closure is not None and sim.status.closure.value == "completed"):
             return sim.requests
 
 
@@ -227,7 +229,8 @@ def test_outbox(db: Engine) -> None:
     assert list_notifications(db, failed_only=True) == []
     assert len(list_notifications(db, case_id="gent-1")) == 2
     assert list_notifications(db, case_id="nobody") == []
-    assert get_notification(db, 10**6) is None
+    with pytest.raises(LookupError, match="no notification with outbox id"):
+        get_notification(db, 10**6)
     with pytest.raises(LookupError):
         mark_notification(db, 10**6, "sent")
     with pytest.raises(ValueError, match="state must be one of"):

@@ -260,11 +260,14 @@ def _accept(run: Run, result: journey.Accepted, *, fired: bool = False) -> None:
 
 def _message_step(run: Run, data: st.DataObject) -> None:
     s = run.status
-    steer = data.draw(st.integers(0, 9)) < 7
+    steer = data.draw(st.integers(0, 9)) < 8
     if steer and FORWARD[s.stage]:
-        name = data.draw(st.sampled_from(FORWARD[s.stage]))
+        forward = FORWARD[s.stage]
+        if s.stage is Stage.ORIENTATION and s.precheck is None:
+            forward = [M.RECORD_PRECHECK]
+        name = data.draw(st.sampled_from(forward))
         role = data.draw(st.sampled_from(LIKELY_SENDER[name]))
-        valid = data.draw(st.integers(0, 9)) < 8
+        valid = data.draw(st.integers(0, 9)) < 9
     else:
         name = data.draw(st.sampled_from(list(MessageName)))
         role = data.draw(st.sampled_from(list(Role)))
@@ -448,6 +451,7 @@ def test_the_random_walk_reaches_every_stage() -> None:
 
     @settings(
         max_examples=300,
+        derandomize=True,  # a fixed walk: this guard must not be flaky
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

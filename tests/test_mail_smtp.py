@@ -77,9 +77,8 @@ async def test_temporary_refusal_then_acceptance() -> None:
 
 async def test_temporary_refusal_of_the_data() -> None:
     handler = h.RecordingHandler(data_replies=["452 4.3.1 Insufficient system storage"])
-    with h.smtp_server(handler) as port:
-        with pytest.raises(TemporaryDeliveryError) as caught:
-            await send(agreement_mail(), h.smtp_settings(port))
+    with h.smtp_server(handler) as port, pytest.raises(TemporaryDeliveryError) as caught:
+        await send(agreement_mail(), h.smtp_settings(port))
     assert caught.value.code == 452
     assert_private(caught.value)
 
@@ -88,9 +87,8 @@ async def test_unknown_recipient_is_permanent() -> None:
     handler = h.RecordingHandler(
         rcpt_replies=[f"550 5.1.1 <{h.MEDIATOR.email}>: Recipient address rejected: unknown"]
     )
-    with h.smtp_server(handler) as port:
-        with pytest.raises(PermanentDeliveryError) as caught:
-            await send(agreement_mail(), h.smtp_settings(port))
+    with h.smtp_server(handler) as port, pytest.raises(PermanentDeliveryError) as caught:
+        await send(agreement_mail(), h.smtp_settings(port))
     assert caught.value.code == 550
     assert not caught.value.retryable
     assert_private(caught.value)
@@ -99,9 +97,8 @@ async def test_unknown_recipient_is_permanent() -> None:
 
 async def test_rejected_content_is_permanent() -> None:
     handler = h.RecordingHandler(data_replies=["554 5.7.1 Message rejected as spam"])
-    with h.smtp_server(handler) as port:
-        with pytest.raises(PermanentDeliveryError) as caught:
-            await send(agreement_mail(), h.smtp_settings(port))
+    with h.smtp_server(handler) as port, pytest.raises(PermanentDeliveryError) as caught:
+        await send(agreement_mail(), h.smtp_settings(port))
     assert caught.value.code == 554
     assert_private(caught.value)
 

@@ -186,6 +186,16 @@ def test_formeel_akkoord_carries_contact_and_candidacy() -> None:
     assert "nog niet ingeschreven als werkzoekende" in registering.text
 
 
+def test_mediator_is_not_presented_as_ocmw_staff() -> None:
+    ctx = {**h.BASE_CONTEXT, "channel": "mediator"}
+    mail = render("candidacy_submitted", ctx, h.CASEWORKER, h.MEDIATOR)
+    assert "VDAB-bemiddelaar: Bart De Smet\n" in mail.text
+    assert "Bart De Smet (OCMW" not in mail.text + mail.html
+    lead = render("agreement_escalation", {**h.BASE_CONTEXT, "due": "2025-03-03"},
+                  h.TEAMLEAD, h.CASEWORKER)
+    assert "Anna Peeters (OCMW Gent)" in lead.text
+
+
 def test_formeel_akkoord_with_another_contact_person() -> None:
     ctx = {**h.BASE_CONTEXT, "stage": "handover", "contact": h.NEW_CASEWORKER.id}
     mail = render("agreement_given", ctx, h.MEDIATOR, h.NEW_CASEWORKER)
@@ -386,8 +396,13 @@ def test_unresolvable_people_are_permanent_errors_without_personal_data() -> Non
     no_contact = _notice(Role.MEDIATOR, h.MEDIATOR.id, "agreement_given", contact="cw-gone")
     leaderless = h.CASEWORKER.model_copy(update={"teamlead": None})
     escalation = _notice(Role.TEAMLEAD, h.CASEWORKER.id, "handover_escalation")
+    def invalid_entry(staff_id: str) -> StaffContact:
+        return StaffContact(id=staff_id, role=Role.CASEWORKER, name="Geheime Naam",
+                            email="geen adres")
+
     for notice, lookup in [
         (nobody, h.lookup),
+        (nobody, invalid_entry),
         (no_contact, h.lookup),
         (escalation, lambda i: leaderless if i == h.CASEWORKER.id else h.lookup(i)),
     ]:

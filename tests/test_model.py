@@ -17,6 +17,7 @@ from okot.model import (
     ScreeningReason,
     StudyLevel,
     SubmitCandidacy,
+    Withdraw,
     looks_like_national_register_number,
     parse_message,
     workflow_id_for,
@@ -213,8 +214,10 @@ def test_parse_message_with_an_unknown_name() -> None:
 
 def test_messages_are_immutable() -> None:
     msg = parse_message("withdraw", {"actor": CW, "reason": "x"})
-    with pytest.raises(ValidationError):
+    assert isinstance(msg, Withdraw)
+    with pytest.raises(ValidationError, match="frozen"):
         msg.reason = "y"  # type: ignore[misc]
+    assert msg.reason == "x"
 
 
 # ---------------------------------------------------------- RecordScreening

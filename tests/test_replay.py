@@ -12,8 +12,8 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
+from workflow_helpers import HISTORIES
 
-from tests.conftest import HISTORIES
 from worker import sandbox_runner
 from workflows.trajectory import OkotTrajectory
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
+from workflow_helpers import CW, MED, Driver, running_worker
 
 from okot import trajectories
 from okot.model import (
@@ -20,7 +21,6 @@ from okot.model import (
     Stage,
     SubmitCandidacy,
 )
-from tests.workflow_helpers import CW, MED, Driver, running_worker
 
 
 async def _to_screening(d: Driver, ocmw: str) -> None:

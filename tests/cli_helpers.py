@@ -1,0 +1,90 @@
+"""Helpers for driving the ``okot`` CLI in-process against a Temporal test server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import typer
+
+from sqlalchemy import Engine
+from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner, Result
+
+from okot.calendar import local_date
+from okot.cli import app
+from okot.settings import get_settings
+
+runner = CliRunner()
+
+# Environment variables that would make the CLI talk to something else than the test server.
+_CLEARED = ("OKOT_ACTOR", "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE", "TEMPORAL_NAMESPACE",
+            "TEMPORAL_API_KEY", "TEMPORAL_TLS")
+
+
+def today() -> str:
+    """Today in Belgium, as the workflow sees it."""
+    return local_date(datetime.now(UTC)).isoformat()
+
+
+def one_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line, got {lines!r}"
+    return lines[0]
+
+
+@dataclass
+class Cli:
+    """Invokes ``okot`` (or another typer app) in a thread, so ``asyncio.run`` inside works."""
+
+    app: typer.Typer = app
+
+    def invoke(self, *args: str, app: typer.Typer | None = None) -> Result:
+        return runner.invoke(app or self.app, list(args))
+
+    async def __call__(self, *args: str, app: typer.Typer | None = None) -> Result:
+        return await asyncio.to_thread(self.invoke, *args, app=app)
+
+    async def ok(self, *args: str) -> Result:
+        result = await self(*args)
+        assert result.exit_code == 0, (args, result.exit_code, result.stdout, result.stderr)
+        return result
+
+    async def json(self, *args: str) -> Any:
+        return json.loads((await self.ok(*args, "--json")).stdout)
+
+
+def configure(monkeypatch: pytest.MonkeyPatch, engine: Engine, task_queue: str,
+              address: str) -> None:
+    """Point the CLI at ``address``, ``task_queue`` and the test database."""
+    for name in _CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TEMPORAL_ADDRESS", address)
+    monkeypatch.setenv("OKOT_TASK_QUEUE", task_queue)
+    monkeypatch.setenv("OKOT_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+
+
+def cli_on(monkeypatch: pytest.MonkeyPatch, env: WorkflowEnvironment, engine: Engine,
+           task_queue: str) -> Iterator[Cli]:
+    """Body of a ``cli`` fixture: the CLI wired to ``env``'s server (settings cache cleared)."""
+    configure(monkeypatch, engine, task_queue, env.client.service_client.config.target_host)
+    yield Cli()
+    get_settings.cache_clear()
+
+
+async def wait_for(check: Any, timeout: float = 10.0) -> Any:
+    """Poll the coroutine function ``check`` until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s (last: {value!r})")
+        await asyncio.sleep(0.2)
