@@ -43,7 +43,7 @@ class NotifyActivities:
             activity.logger.info("notification already sent", extra=log)
             return NotifyResult(outbox_id=outbox_id, state="sent")
         if self._delivery is None:
-            activity.logger.info("notification queued", extra={**log, "created": created})
+            activity.logger.info("notification queued", extra={**log, "new_row": created})
             return NotifyResult(outbox_id=outbox_id, state="queued")
         try:
             message_id = await self._delivery.deliver(notice, outbox_id)

@@ -20,6 +20,6 @@ class RecordActivities:
         activity.logger.info(
             "event recorded",
             extra={"key": request.key, "event": request.entry.name,
-                   "accepted": request.entry.accepted, "created": created},
+                   "accepted": request.entry.accepted, "new_row": created},
         )
         return created

@@ -9,7 +9,8 @@
   for scripts);
 * ``okot import cohort.csv``: open a cohort of cases (idempotent);
 * ``okot worker``: run the worker (same as ``python worker.py``);
-* plus the database commands of :mod:`okot.cli_data` and ``okot vdab-sim``.
+* plus the database commands of :mod:`okot.cli_data`, ``okot vdab-sim``
+  (:mod:`okot.cli_vdab`) and ``okot dev`` (:mod:`okot.devstack`).
 
 Exit codes: 0 done; 1 trouble reaching Temporal or the database (nothing was
 decided); 2 refused (the workflow refused the message, a malformed option, an
@@ -43,7 +44,7 @@ from temporalio.client import Client, WorkflowExecution
 from temporalio.service import RPCError, RPCStatusCode
 from typer.core import TyperCommand, TyperGroup
 
-from okot import cli_data, cli_vdab, journey, trajectories
+from okot import cli_data, cli_vdab, devstack, journey, trajectories
 from okot import search_attributes as sa
 from okot import temporal as okot_temporal
 from okot.cohort import (
@@ -1010,7 +1011,9 @@ def build_list_query(
 
 @app.command("list")
 def list_command(
-    stage: Annotated[Stage | None, typer.Option("--stage", help="Only this stage.")] = None,
+    stage: Annotated[Stage | None, typer.Option(
+        "--stage", metavar="STAGE",
+        help="Only this stage: " + ", ".join(s.value for s in Stage) + ".")] = None,
     ocmw: Annotated[str | None, typer.Option("--ocmw", help="Only this OCMW (code).")] = None,
     caseworker: Annotated[str | None, typer.Option(
         "--caseworker", help="Only this caseworker (staff id).")] = None,
@@ -1133,8 +1136,8 @@ def _import_and_exit(path: Path) -> None:
 
 CohortArg = Annotated[Path, typer.Argument(
     metavar="COHORT_CSV", exists=True, dir_okay=False, readable=True,
-    help="CSV with columns case_id,ocmw,caseworker,mediator,registered_jobseeker,opened_on "
-         "(see docs/cli.md).")]
+    help="CSV of cases to open: case_id,ocmw,caseworker[,mediator,registered_jobseeker,"
+         "opened_on] (see docs/cli.md).")]
 
 
 @app.command("import")
@@ -1158,6 +1161,7 @@ def worker_command() -> None:
 
 cli_data.register(app)
 cli_vdab.register(app)
+devstack.register(app)  # `okot dev`: a local Temporal dev server, worker and demo data
 
 
 # ---------------------------------------------------------------------- starter.py
@@ -1168,9 +1172,9 @@ starter_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 @starter_app.command(cls=OkotCommand)
 def starter(
     cohort: Annotated[Path | None, typer.Argument(
-        metavar="[COHORT_CSV]", exists=True, dir_okay=False, readable=True,
-        help="CSV with columns case_id,ocmw,caseworker,mediator,registered_jobseeker,"
-             "opened_on.")] = None,
+        metavar="COHORT_CSV", exists=True, dir_okay=False, readable=True, show_default=False,
+        help="CSV of cases to open: case_id,ocmw,caseworker[,mediator,registered_jobseeker,"
+             "opened_on].")] = None,
     case_id: Annotated[str | None, typer.Option(
         "--case", help="Open this one case instead of a cohort.")] = None,
     ocmw: Annotated[str | None, typer.Option("--ocmw", help="OCMW code (with --case).")] = None,

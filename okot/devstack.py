@@ -74,6 +74,8 @@ def port_is_free(port: int, host: str = LOOPBACK) -> bool:
         if sock.connect_ex((host, port)) == 0:
             return False
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # as servers do: a port whose old connections linger in TIME_WAIT is free
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

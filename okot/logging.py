@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 import temporalio.activity
@@ -27,15 +27,19 @@ _SHARED: list[Any] = [
 ]
 
 
-def configure_logging(fmt: LogFormat | None = None, level: str | None = None) -> None:
+def configure_logging(
+    fmt: LogFormat | None = None, level: str | None = None, stream: TextIO | None = None
+) -> None:
+    """Route structlog and stdlib logging to ``stream`` (default: stderr)."""
     settings = get_settings()
+    stream = stream or sys.stderr
     fmt = fmt or settings.log_format
     if fmt is LogFormat.AUTO:
-        fmt = LogFormat.CONSOLE if sys.stderr.isatty() else LogFormat.JSON
+        fmt = LogFormat.CONSOLE if stream.isatty() else LogFormat.JSON
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt is LogFormat.JSON
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
     )
     structlog.configure(
         processors=[
@@ -55,13 +59,14 @@ def configure_logging(fmt: LogFormat | None = None, level: str | None = None) ->
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel((level or settings.log_level).upper())
     # temporalio's loggers put workflow/activity info in ``extra`` (rendered as
     # fields) instead of appending it to the message text.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     temporalio.workflow.logger.workflow_info_on_message = False
     temporalio.activity.logger.activity_info_on_message = False
 

@@ -23,6 +23,7 @@ import itertools
 import json
 import logging
 import re
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -260,6 +261,16 @@ class MailPageHandler(BaseHTTPRequestHandler):
 # ------------------------------------------------------------------------- catcher
 
 
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 class PortInUse(RuntimeError):
     """A port the catcher needs is taken."""
 
@@ -304,6 +315,12 @@ class MailCatcher:
                 name="okot-mail-page", daemon=True,
             )
             self._thread.start()
+        if not _port_is_free(self.host, self.smtp_port):
+            self._stop_http()
+            raise PortInUse(
+                f"cannot start the SMTP catcher on {self.host}:{self.smtp_port} (port in use); "
+                "is another mail catcher running? pick another port"
+            )
         controller = Controller(
             self.handler, hostname=self.host, port=self.smtp_port, ready_timeout=10,
             server_hostname="okot-mailcatcher",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +12,6 @@ from typing import Any
 
 import pytest
 import typer
-
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
@@ -33,9 +33,37 @@ def today() -> str:
 
 
 def one_line(text: str) -> str:
-    lines = [line for line in text.splitlines() if line.strip()]
+    """The one error line of ``text`` (warnings, such as an empty staff directory, aside)."""
+    lines = [line for line in text.splitlines()
+             if line.strip() and not line.startswith("warning: ")]
     assert len(lines) == 1, f"expected one line, got {lines!r}"
     return lines[0]
+
+
+# A worker running in the test process logs (structlog) to whatever sys.stdout is at the
+# time, which is the runner's capture while a command runs: leave its lines out.
+_LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}.*\[\s*\w+\s*\]|^\{\"event\": ")
+
+
+def _without_logs(text: str) -> str:
+    return "".join(line for line in text.splitlines(keepends=True) if not _LOG_LINE.match(line))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: its exit code and its output (without worker log lines)."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    @classmethod
+    def of(cls, result: Result) -> Outcome:
+        return cls(result.exit_code, _without_logs(result.stdout), _without_logs(result.stderr))
 
 
 @dataclass
@@ -44,13 +72,16 @@ class Cli:
 
     app: typer.Typer = app
 
-    def invoke(self, *args: str, app: typer.Typer | None = None) -> Result:
-        return runner.invoke(app or self.app, list(args))
+    def invoke(self, *args: str, app: typer.Typer | None = None) -> Outcome:
+        result = runner.invoke(app or self.app, list(args))
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Outcome.of(result)
 
-    async def __call__(self, *args: str, app: typer.Typer | None = None) -> Result:
+    async def __call__(self, *args: str, app: typer.Typer | None = None) -> Outcome:
         return await asyncio.to_thread(self.invoke, *args, app=app)
 
-    async def ok(self, *args: str) -> Result:
+    async def ok(self, *args: str) -> Outcome:
         result = await self(*args)
         assert result.exit_code == 0, (args, result.exit_code, result.stdout, result.stderr)
         return result

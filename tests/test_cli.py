@@ -363,9 +363,20 @@ def test_starter_needs_a_csv_or_a_case(offline: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--ocmw and --caseworker" in one_line(result.stderr)
 
 
-def test_dev_hook_is_registered_when_devstack_exists() -> None:
-    devstack = Path(cli.__file__).with_name("devstack.py")
+def test_other_command_groups_are_registered() -> None:
     names = set(get_command(cli.app).commands)  # type: ignore[attr-defined]
-    if devstack.exists():
-        assert "dev" in names
+    assert {"dev", "db", "staff", "caseload", "report", "vdab-sim"} <= names
     assert isinstance(cli.app, typer.Typer)
+
+
+def test_worker_command_runs_worker_main(offline: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import worker
+
+    ran: list[bool] = []
+
+    async def fake_main() -> None:
+        ran.append(True)
+
+    monkeypatch.setattr(worker, "main", fake_main)
+    assert offline.invoke("worker").exit_code == 0
+    assert ran == [True]

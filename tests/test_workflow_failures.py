@@ -11,6 +11,7 @@ from workflow_helpers import CW, MED, Driver
 from activities.notify import PermanentFailure
 from okot import store
 from okot.model import (
+    Closure,
     GiveAgreement,
     Notice,
     RecordPrecheck,
@@ -18,6 +19,7 @@ from okot.model import (
     RegisterResult,
     Stage,
     SubmitCandidacy,
+    TrajectoryStatus,
 )
 from okot.registration import PermanentRegistrationError
 from worker import build_worker
@@ -93,3 +95,17 @@ async def test_refused_registration_is_reported_and_retried_next_working_day(
         assert any(r.template == "notification_failed" and r.recipient_role == "teamlead"
                    for r in rows)
         assert "notification_failed" in mail.delivered
+
+
+async def test_cancelling_the_workflow_closes_the_trajectory_as_cancelled(
+    ts_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str
+) -> None:
+    d = Driver(ts_env, case_id, task_queue)
+    async with build_worker(ts_env.client, engine, task_queue=task_queue):
+        await d.open()
+        handle = ts_env.client.get_workflow_handle(f"okot-{case_id}", result_type=TrajectoryStatus)
+        await handle.cancel()
+        result = await handle.result()
+        assert result.stage is Stage.CLOSED and result.closure is Closure.CANCELLED
+        assert result.next_deadline is None
+        assert [e.name for e in await d.timeline()][-1] == "cancelled"

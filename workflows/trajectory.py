@@ -239,7 +239,7 @@ class OkotTrajectory:
         self._status = decision.status
         workflow.logger.info(
             "message accepted",
-            extra={"message": message.name.value, "role": message.actor.role.value,
+            extra={"message_name": message.name.value, "role": message.actor.role.value,
                    "stage_before": before.stage.value, "stage": self._status.stage.value},
         )
         self._append("message", message.name.value, message.actor, True, decision.summary,
@@ -271,7 +271,7 @@ class OkotTrajectory:
         del self._timeline[:-TIMELINE_LIMIT]
         if not accepted:
             workflow.logger.info(
-                "message rejected", extra={"message": name, "stage": before.stage.value}
+                "message rejected", extra={"message_name": name, "stage": before.stage.value}
             )
         wf_id = workflow.info().workflow_id
         record = RecordRequest(workflow_id=wf_id, key=f"{wf_id}:t{number}", entry=entry,
@@ -426,6 +426,10 @@ class OkotTrajectory:
 def current_details(status: TrajectoryStatus) -> str:
     """The Markdown shown as the workflow's current details in the Web UI."""
     lines = [f"**Stage:** `{status.stage.value}` since {status.stage_since.date().isoformat()}"]
+    if status.candidacy is not None:
+        lines.append(
+            f"**Programme:** {status.candidacy.programme} ({status.candidacy.study_level.value})"
+        )
     if status.closure is not None:
         lines.append(f"**Closed:** `{status.closure.value}`")
     if status.outcome is not None:

@@ -1,0 +1,234 @@
+"""The dev stack: Temporal dev server process, mail catcher, demo seeding, ``okot dev``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.testing import WorkflowEnvironment
+from workflow_helpers import running_worker
+
+from okot import demo, devstack, mail, trajectories
+from okot import search_attributes as sa
+from okot.mailcatcher import MailCatcher, list_mails
+from okot.model import Stage
+from okot.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def http_get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+
+
+# ----------------------------------------------------------------- dev server
+
+
+async def test_dev_server_starts_registers_search_attributes_and_stops(tmp_path: Path) -> None:
+    port, ui_port = devstack.free_port(), devstack.free_port()
+    db_file = tmp_path / "temporal.db"
+    started = time.monotonic()
+    async with devstack.dev_server(
+        db_file, port=port, ui_port=ui_port, log_file=tmp_path / "temporal.log"
+    ) as (server, client):
+        assert server.running
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+        assert {key.name for key in sa.ALL} <= set(listed.custom_attributes)
+        described = await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace=client.namespace)
+        )
+        retention = described.config.workflow_execution_retention_ttl.ToTimedelta()
+        assert retention >= timedelta(days=30)
+        # the Web UI answers on its port
+        assert server.ui_url is not None
+        status, _ = http_get(server.ui_url + "/")
+        assert status == 200
+        # a second server on the same ports is refused with a clear message
+        with pytest.raises(devstack.DevStackError, match="already in use"):
+            devstack.DevServer(db_file=None, port=port, ui_port=None).start()
+    assert server.process is not None and server.process.returncode is not None
+    assert devstack.port_is_free(port) and devstack.port_is_free(ui_port)
+    assert db_file.exists()  # persistent: the next start resumes the same data
+    assert time.monotonic() - started < 40
+
+
+async def test_dev_server_that_cannot_start_is_reported(tmp_path: Path) -> None:
+    server = devstack.DevServer(
+        db_file=tmp_path / "not-a-dir" / "x.db", port=devstack.free_port(), ui_port=None,
+        log_file=tmp_path / "t.log", binary=Path(sys.executable),  # not the temporal CLI
+    )
+    server.start()
+    try:
+        with pytest.raises(devstack.DevStackError, match="exited"):
+            await server.wait_ready(10)
+    finally:
+        server.stop()
+
+
+def test_the_server_command_has_every_search_attribute() -> None:
+    server = devstack.DevServer(db_file=Path("var/t.db"), port=7233, ui_port=8233,
+                                binary=Path("temporal"))
+    command = server.command()
+    assert command[:3] == ["temporal", "server", "start-dev"]
+    for flag in sa.cli_flags():
+        assert flag in command
+    assert ["--db-filename", "var/t.db"] == command[command.index("--db-filename"):][:2]
+    assert "--headless" in devstack.DevServer(db_file=None, ui_port=None).command()
+
+
+# ---------------------------------------------------------------- mail catcher
+
+
+async def test_mail_catcher_receives_real_smtp_and_lists_it(tmp_path: Path) -> None:
+    mail_dir = tmp_path / "mail"
+    smtp_port, http_port = devstack.free_port(), devstack.free_port()
+    with MailCatcher(mail_dir, smtp_port=smtp_port, http_port=http_port) as catcher:
+        message = EmailMessage()
+        message["From"] = "okot-flow@example.org"
+        message["To"] = "Anna Proefmans (demo) <anna.proefmans.gent@example.org>"
+        message["Subject"] = "OKOT-dossier DEMO-0001: herinnering"
+        message["Message-ID"] = mail.message_id_for("test-key")
+        message.set_content("Beste Anna,\n\nDit is een test.\n")
+        settings = Settings(smtp_host="127.0.0.1", smtp_port=smtp_port, mail_dir=None)
+        await mail.send(message, settings)  # the worker's own SMTP path
+
+        files = list(mail_dir.glob("*.eml"))
+        assert len(files) == 1
+        assert b"Dit is een test." in files[0].read_bytes()
+        assert catcher.handler.caught == 1
+
+        assert catcher.page_url == f"http://127.0.0.1:{http_port}"
+        status, page = http_get(catcher.page_url + "/")
+        assert status == 200
+        assert "OKOT-dossier DEMO-0001: herinnering" in page
+        status, listing = http_get(catcher.page_url + "/api/mails")
+        assert status == 200
+        [entry] = json.loads(listing)
+        assert entry["name"] == files[0].name
+        assert "anna.proefmans.gent@example.org" in entry["to"]
+        status, shown = http_get(f"{catcher.page_url}/mail/{files[0].name}")
+        assert status == 200 and "Dit is een test." in shown
+        status, raw = http_get(f"{catcher.page_url}/raw/{files[0].name}")
+        assert status == 200 and "Message-ID:" in raw
+        assert http_get(f"{catcher.page_url}/raw/..%2F..%2Fetc%2Fpasswd")[0] == 404
+        assert http_get(f"{catcher.page_url}/mail/missing.eml")[0] == 404
+    assert devstack.port_is_free(smtp_port) and devstack.port_is_free(http_port)
+    assert [m.subject for m in list_mails(mail_dir)] == ["OKOT-dossier DEMO-0001: herinnering"]
+
+
+def test_mail_catcher_refuses_a_taken_port(tmp_path: Path) -> None:
+    with MailCatcher(tmp_path, smtp_port=devstack.free_port(), http_port=None) as first:
+        second = MailCatcher(tmp_path, smtp_port=first.smtp_port, http_port=None)
+        with pytest.raises(RuntimeError, match="cannot start the SMTP catcher"):
+            second.start()
+
+
+# --------------------------------------------------------------------- seeding
+
+
+async def test_seeding_twice_does_not_duplicate(
+    dev_env: WorkflowEnvironment, engine: Engine, task_queue: str
+) -> None:
+    client = dev_env.client
+    demo.import_demo_staff(engine)
+    cases = demo.plan()[:12]  # one case of every target stage and every closure
+    async with running_worker(client, engine, task_queue):
+        first = await demo.seed(client, task_queue, cases=cases, engine=engine)
+        assert first.failed == {}
+        assert first.opened == sorted(c.case_id for c in cases) and first.skipped == []
+
+        for case in cases:
+            status = await trajectories.status(client, case.case_id)
+            assert status.stage is case.target, case.case_id
+            assert status.closure is case.closure, case.case_id
+            if case.overdue:
+                assert status.overdue and status.reminders_sent >= 1, case.case_id
+
+        second = await demo.seed(client, task_queue, cases=cases, engine=engine)
+        assert second.opened == [] and second.failed == {}
+        assert second.skipped == first.opened
+        assert "0 demo case(s) created, 12 already there" in second.summary()
+
+    # one workflow run per case: nothing was started twice
+    for case in cases:
+        runs = [
+            wf async for wf in client.list_workflows(f'WorkflowId = "{case.workflow_id}"')
+        ]
+        assert len(runs) <= 1, case.case_id  # visibility may lag; never two
+    assert any(s is Stage.CLOSED for s in (c.target for c in cases))
+
+
+# -------------------------------------------------------------------- okot dev
+
+DEV_APP = """
+import typer
+from okot import devstack
+app = typer.Typer()
+devstack.register(app)
+@app.command()
+def noop() -> None: pass
+app()
+"""
+
+
+def test_okot_dev_starts_prints_where_to_look_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    ports = {name: devstack.free_port() for name in ("port", "ui", "smtp", "mail")}
+    env = {**os.environ, "OKOT_DATABASE_URL": f"sqlite:///{tmp_path / 'okot.db'}",
+           "PYTHONUNBUFFERED": "1"}
+    command = [
+        sys.executable, "-c", DEV_APP, "dev", "--no-seed",
+        "--port", str(ports["port"]), "--ui-port", str(ports["ui"]),
+        "--smtp-port", str(ports["smtp"]), "--mail-port", str(ports["mail"]),
+        "--var-dir", str(tmp_path / "var"),
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 30
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("(ready in") or time.monotonic() > deadline:
+                break
+        output = "".join(lines)
+        assert "dev stack is running" in output, output
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output += rest
+    assert process.returncode == 0, output
+    assert "Stopped." in output
+    assert f"http://localhost:{ports['ui']}/namespaces/default/workflows" in output
+    assert f"http://127.0.0.1:{ports['mail']}" in output
+    assert 'OkotStage = "screening"' in output and "OkotOverdue = true" in output
+    assert 'OkotOcmw = "gent" AND OkotStage = "in_training"' in output
+    assert f"export TEMPORAL_ADDRESS=127.0.0.1:{ports['port']}" in output
+    for hint in ("okot status DEMO-", "okot confirm-handover DEMO-", "--as caseworker:",
+                 "okot caseload --caseworker ", "okot report"):
+        assert hint in output
+    assert (tmp_path / "var" / "temporal.db").exists()
+    for port in ports.values():
+        assert devstack.port_is_free(port), port
