@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from okot.registration import PermanentRegistrationError, RegistrationGateway
 from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from okot import store
 from okot.model import RegisterRequest, RegisterResult
+from okot.registration import PermanentRegistrationError, RegistrationGateway
 
 
 class EmbeddedRegistrationGateway:
