@@ -23,10 +23,16 @@ PRECOMPUTED_YEARS = range(2000, 2101)
 runs in Temporal's sandbox, where the library's locale lookups are not
 allowed) only reads a table."""
 
-_TABLE: dict[int, frozenset[date]] = {}
-for _day in holidays.country_holidays("BE", years=PRECOMPUTED_YEARS):
-    _TABLE.setdefault(_day.year, frozenset())
-    _TABLE[_day.year] = _TABLE[_day.year] | {_day}
+
+
+def _table(years: range) -> dict[int, frozenset[date]]:
+    by_year: dict[int, set[date]] = {year: set() for year in years}
+    for day in holidays.country_holidays("BE", years=years):
+        by_year[day.year].add(day)
+    return {year: frozenset(days) for year, days in by_year.items()}
+
+
+_TABLE = _table(PRECOMPUTED_YEARS)
 
 
 @lru_cache(maxsize=64)
