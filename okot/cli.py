@@ -57,6 +57,7 @@ from okot.cohort import (
 )
 from okot.cohort import parse_date as _parse_cohort_date
 from okot.database import DatabaseNotReady, get_engine, prepare_database
+from okot.logging import configure_logging
 from okot.model import (
     MESSAGE_TYPES,
     Actor,
@@ -590,6 +591,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+
+@app.callback()
+def _logging() -> None:
+    """Log lines go to stderr (structlog), never into the command's output."""
+    configure_logging()
+
 
 CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="The opaque, pseudonymous case id.",
                                         show_default=False)]

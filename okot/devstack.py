@@ -135,6 +135,8 @@ class DevServer:
     log_file: Path | None = None
     log_level: str = "warn"
     binary: Path | None = None
+    search_attributes: bool = True
+    """Register the Okot search attributes at start (``--search-attribute`` flags)."""
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log: IO[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -155,7 +157,7 @@ class DevServer:
             "--ip", self.ip, "--port", str(self.port),
             "--namespace", self.namespace,
             "--log-level", self.log_level,
-            *sa.cli_flags(),
+            *(sa.cli_flags() if self.search_attributes else []),
         ]
         if self.db_file is not None:
             cmd += ["--db-filename", str(self.db_file)]

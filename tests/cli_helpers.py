@@ -40,9 +40,11 @@ def one_line(text: str) -> str:
     return lines[0]
 
 
-# A worker running in the test process logs (structlog) to whatever sys.stdout is at the
-# time, which is the runner's capture while a command runs: leave its lines out.
-_LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}.*\[\s*\w+\s*\]|^\{\"event\": ")
+# A worker running in the test process logs (structlog) to the stderr of the command that
+# configured logging last, which is the runner's capture: leave its lines out.
+_LOG_LINE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}.*\[\s*\w+\s*\]|^\{.*\"logger\": .*\"level\": "
+)
 
 
 def _without_logs(text: str) -> str:
