@@ -40,4 +40,4 @@ bench: install
 	$(BIN)/python bench/report.py
 
 clean:
-	rm -rf $(VENV) var/*.db var/*.sqlite* .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) var/*.db var/*.sqlite* var/*.log var/mail .mypy_cache .pytest_cache .ruff_cache

@@ -12,7 +12,10 @@ Two halves, kept apart on purpose:
 
 Seeding is idempotent: a case whose workflow exists already (or, when an
 engine is given, whose trajectory is in the database) is skipped, and a
-second run reports every case as skipped.
+second run reports every case as skipped. A case whose seeding was
+interrupted (Ctrl-C) is finished on the next run, from the first planned
+message its timeline does not hold yet; a case that someone has worked on
+since is left alone.
 
 Case ids are opaque (``DEMO-0001``); the staff directory
 (``okot/demo_data/staff.csv``) holds clearly fictitious people with
@@ -36,7 +39,7 @@ from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from okot import trajectories
@@ -446,15 +449,18 @@ class SeedReport:
     """What :func:`seed` did: cases opened and driven, skipped (already there), failed."""
 
     opened: list[str] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
-        return len(self.opened) + len(self.skipped) + len(self.failed)
+        return len(self.opened) + len(self.resumed) + len(self.skipped) + len(self.failed)
 
     def summary(self) -> str:
         text = f"{len(self.opened)} demo case(s) created, {len(self.skipped)} already there"
+        if self.resumed:
+            text += f", {len(self.resumed)} half-seeded finished"
         if self.failed:
             text += f", {len(self.failed)} failed ({', '.join(sorted(self.failed))})"
         return text
@@ -497,20 +503,30 @@ async def _await_registration(client: Client, case_id: str, timeout: float) -> N
         await asyncio.sleep(0.1)
 
 
-async def run_case(
-    client: Client, task_queue: str, case: DemoCase, *, engine: Engine | None = None,
-    registration_timeout: float = 60.0,
-) -> bool:
-    """Open ``case`` and send its messages; ``False`` when it exists already (skipped)."""
-    if await _workflow_exists(client, case.workflow_id):
-        return False
-    if engine is not None and await asyncio.to_thread(_in_database, engine, case.workflow_id):
-        return False
-    try:
-        handle = await trajectories.open_trajectory(client, case.request(), task_queue)
-    except trajectories.AlreadyOpen:
-        return False
-    for step in case.steps:
+def remaining_steps(case: DemoCase, done: Sequence[str]) -> tuple[Step, ...] | None:
+    """The steps still to take when the messages ``done`` were accepted already.
+
+    ``None`` when ``done`` is not the start of the plan's messages: someone
+    worked on the case by hand, so the seeding leaves it alone.
+    """
+    planned = [m.name.value for m in case.messages]
+    if list(done) != planned[: len(done)]:
+        return None
+    seen = start = 0
+    for index, step in enumerate(case.steps):
+        if isinstance(step, Message):
+            if seen == len(done):
+                break
+            seen += 1
+            start = index + 1  # what follows an accepted message (a wait, say) is still to do
+    return case.steps[start:]
+
+
+async def _take(
+    client: Client, case: DemoCase, steps: Sequence[Step], registration_timeout: float
+) -> None:
+    handle = trajectories.handle_for(client, case.case_id)
+    for step in steps:
         if isinstance(step, AwaitRegistration):
             await _await_registration(client, case.case_id, registration_timeout)
         elif isinstance(step, Cancel):
@@ -521,7 +537,45 @@ async def run_case(
                 await trajectories.send(client, case.case_id, step)
             except trajectories.MessageRejected as rejected:
                 raise SeedError(f"{case.case_id}: {step.name.value} rejected: {rejected}") from None
+
+
+async def _resume(
+    client: Client, case: DemoCase, registration_timeout: float
+) -> bool:
+    """Finish a case whose seeding was interrupted (Ctrl-C); ``False`` if nothing to do."""
+    description = await client.get_workflow_handle(case.workflow_id).describe()
+    if description.status is not WorkflowExecutionStatus.RUNNING:
+        return False
+    entries = await trajectories.timeline(client, case.case_id)
+    done = [e.name for e in entries if e.kind == "message" and e.accepted]
+    steps = remaining_steps(case, done)
+    if not steps or all(isinstance(s, AwaitRegistration) for s in steps):
+        return False
+    await _take(client, case, steps, registration_timeout)
     return True
+
+
+async def run_case(
+    client: Client, task_queue: str, case: DemoCase, *, engine: Engine | None = None,
+    registration_timeout: float = 60.0,
+) -> str:
+    """Open ``case`` and take its steps.
+
+    Returns ``"opened"``, ``"resumed"`` (it existed, half seeded: the missing
+    steps were taken) or ``"skipped"`` (it exists already as planned, or was
+    worked on since).
+    """
+    if await _workflow_exists(client, case.workflow_id):
+        resumed = await _resume(client, case, registration_timeout)
+        return "resumed" if resumed else "skipped"
+    if engine is not None and await asyncio.to_thread(_in_database, engine, case.workflow_id):
+        return "skipped"
+    try:
+        await trajectories.open_trajectory(client, case.request(), task_queue)
+    except trajectories.AlreadyOpen:
+        return "skipped"
+    await _take(client, case, case.steps, registration_timeout)
+    return "opened"
 
 
 async def seed(
@@ -548,15 +602,17 @@ async def seed(
     async def one(case: DemoCase) -> None:
         async with gate:
             try:
-                created = await run_case(client, task_queue, case, engine=engine)
+                outcome = await run_case(client, task_queue, case, engine=engine)
             except (SeedError, RPCError, trajectories.MessageRejected) as error:
                 report.failed[case.case_id] = str(error)
                 return
-        (report.opened if created else report.skipped).append(case.case_id)
+        {"opened": report.opened, "resumed": report.resumed}.get(
+            outcome, report.skipped
+        ).append(case.case_id)
 
     await asyncio.gather(*(one(case) for case in chosen))
-    report.opened.sort()
-    report.skipped.sort()
+    for ids in (report.opened, report.resumed, report.skipped):
+        ids.sort()
     return report
 
 

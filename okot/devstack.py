@@ -113,13 +113,25 @@ def temporal_binary() -> Path:
     )
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child, Linux only
-    """Ask Linux to stop the server if this process dies without cleaning up."""
-    with contextlib.suppress(Exception):
+def _parent_death_signal() -> Callable[[], None] | None:
+    """On Linux: a ``preexec_fn`` that stops the server if this process dies uncleanly.
+
+    The C function is looked up here, in the parent, so the child only makes
+    one call between fork and exec (no import, no lock).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
         import ctypes
 
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - exotic libc
+        return None
+
+    def preexec() -> None:  # pragma: no cover - runs in the child
+        prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+
+    return preexec
 
 
 @dataclass
@@ -191,7 +203,6 @@ class DevServer:
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_file.open("ab")
-        linux = sys.platform.startswith("linux")
         self.process = subprocess.Popen(
             self.command(),
             stdin=subprocess.DEVNULL,
@@ -200,7 +211,7 @@ class DevServer:
             # Own session: a Ctrl-C in the terminal reaches us only, and we stop
             # the server after the worker, in order.
             start_new_session=True,
-            preexec_fn=_die_with_parent if linux else None,
+            preexec_fn=_parent_death_signal(),
         )
         return self
 
@@ -472,8 +483,8 @@ async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) ->
                     "workflows) ...")
                 report = await demo.seed(client, settings.task_queue, cases=plan, engine=engine)
                 seeded = report.summary()
-                for case_id, reason in sorted(report.failed.items()):
-                    out(f"  {case_id}: {reason}")
+                for _case_id, reason in sorted(report.failed.items()):
+                    out(f"  {reason}")
             spot = demo.highlights(plan)
             handover_case, handover_cw = await _still_in_handover(client, plan, spot)
             out(banner(

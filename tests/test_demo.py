@@ -144,3 +144,21 @@ def test_highlights_name_real_cases(cases: tuple[demo.DemoCase, ...]) -> None:
     assert by_id[spot.handover_case].target is Stage.HANDOVER
     assert by_id[spot.handover_case].caseworker == spot.handover_caseworker
     assert any(c.caseworker == spot.caseload_caseworker for c in cases)
+
+
+def test_remaining_steps_resume_an_interrupted_case(cases: tuple[demo.DemoCase, ...]) -> None:
+    case = next(c for c in cases if c.target is Stage.HANDOVER and not c.registered_jobseeker)
+    names = [m.name.value for m in case.messages]
+    assert demo.remaining_steps(case, []) == case.steps
+    rest = demo.remaining_steps(case, names[:2])
+    assert rest is not None
+    assert [s.name.value for s in rest if not isinstance(s, demo.AwaitRegistration)] == names[2:]
+    # all messages in: only waiting for the registration is left
+    assert demo.remaining_steps(case, names) == (demo.AwaitRegistration(),)
+    # worked on by hand: left alone
+    assert demo.remaining_steps(case, ["withdraw"]) is None
+    assert demo.remaining_steps(case, [*names, "confirm_handover"]) is None
+    cancelled = next(c for c in cases if c.closure is Closure.CANCELLED)
+    assert demo.remaining_steps(cancelled, [m.name.value for m in cancelled.messages]) == (
+        demo.Cancel(),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -91,7 +93,7 @@ def test_the_server_command_has_every_search_attribute() -> None:
     assert command[:3] == ["temporal", "server", "start-dev"]
     for flag in sa.cli_flags():
         assert flag in command
-    assert ["--db-filename", "var/t.db"] == command[command.index("--db-filename"):][:2]
+    assert command[command.index("--db-filename"):][:2] == ["--db-filename", "var/t.db"]
     assert "--headless" in devstack.DevServer(db_file=None, ui_port=None).command()
 
 
@@ -150,7 +152,13 @@ async def test_seeding_twice_does_not_duplicate(
 ) -> None:
     client = dev_env.client
     demo.import_demo_staff(engine)
-    cases = demo.plan()[:12]  # one case of every target stage and every closure
+    # ids of their own: the dev server is shared by the whole test session
+    run = uuid.uuid4().hex[:6].upper()
+
+    def own(case: demo.DemoCase) -> demo.DemoCase:
+        return dataclasses.replace(case, case_id=f"T{run}-{case.case_id}")
+
+    cases = [own(c) for c in demo.plan()[:12]]  # one case of every target stage and closure
     async with running_worker(client, engine, task_queue):
         first = await demo.seed(client, task_queue, cases=cases, engine=engine)
         assert first.failed == {}
@@ -167,6 +175,17 @@ async def test_seeding_twice_does_not_duplicate(
         assert second.opened == [] and second.failed == {}
         assert second.skipped == first.opened
         assert "0 demo case(s) created, 12 already there" in second.summary()
+
+        # a case whose seeding was interrupted (Ctrl-C) is finished by the next run
+        half = own(next(c for c in demo.plan()[12:] if c.target is Stage.IN_TRAINING))
+        await trajectories.open_trajectory(client, half.request(), task_queue)
+        for message in half.messages[:3]:
+            await trajectories.send(client, half.case_id, message)
+        resumed = await demo.seed(client, task_queue, cases=[half], engine=engine)
+        assert resumed.resumed == [half.case_id] and resumed.failed == {}
+        assert (await trajectories.status(client, half.case_id)).stage is Stage.IN_TRAINING
+        again = await demo.seed(client, task_queue, cases=[half], engine=engine)
+        assert again.skipped == [half.case_id]
 
     # one workflow run per case: nothing was started twice
     for case in cases:

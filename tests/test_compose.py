@@ -1,0 +1,349 @@
+"""docker-compose.yml, Dockerfile and .dockerignore, checked without a Docker engine.
+
+The compose file is validated against the Compose specification
+(``check-jsonschema --builtin-schema vendor.compose-spec``, offline), then
+read as YAML: services, ports, healthchecks, start order, and the worker's
+environment against what the code reads (``okot.settings.Settings`` and the
+``TEMPORAL_*`` variables of ``temporalio.envconfig``). The one-shot that
+registers the search attributes is run for real against a Temporal dev
+server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+from graphlib import TopologicalSorter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy.engine import make_url
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+
+from okot import devstack
+from okot import search_attributes as sa
+from okot.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+BIN = Path(sys.executable).parent
+
+# Settings that the compose file leaves unset on purpose; their defaults are
+# right for the stack (documented in docker-compose.yml beside the worker's
+# environment). Anything else in Settings must be set explicitly.
+SAFE_DEFAULTS = {
+    "mail_dir": "unset: mails go over SMTP to Mailpit, not to files",
+    "smtp_username": "Mailpit accepts mail without a login",
+    "smtp_password": "Mailpit accepts mail without a login",
+}
+# TEMPORAL_* variables that temporalio.envconfig reads but the stack does not
+# need (Temporal Cloud, TLS, profiles from a config file).
+OPTIONAL_TEMPORAL = {
+    "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE", "TEMPORAL_API_KEY", "TEMPORAL_TLS",
+    "TEMPORAL_TLS_CA_CERT_PATH", "TEMPORAL_TLS_CA_CERT_DATA", "TEMPORAL_TLS_CLIENT_CERT_PATH",
+    "TEMPORAL_TLS_CLIENT_CERT_DATA", "TEMPORAL_TLS_CLIENT_KEY_PATH",
+    "TEMPORAL_TLS_CLIENT_KEY_DATA", "TEMPORAL_TLS_SERVER_NAME",
+    "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", "TEMPORAL_GRPC_META",
+    "TEMPORAL_CODEC_ENDPOINT", "TEMPORAL_CODEC_AUTH",
+}
+REQUIRED_TEMPORAL = {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE"}
+OKOT_SERVICES = ("okot-migrate", "vdab-sim", "worker")
+
+_INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?::?-([^}]*))?\}")
+
+
+def interpolate(value: str) -> str:
+    """Compose's ``${VAR:-default}`` with an empty environment, and ``$$`` -> ``$``."""
+    marker = "\0"
+    value = value.replace("$$", marker)
+    value = _INTERPOLATION.sub(lambda m: m.group(2) or "", value)
+    return value.replace(marker, "$")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = compose["services"]
+    return result
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {k: interpolate(str(v)) for k, v in env.items()}
+
+
+def host_ports(service: dict[str, Any]) -> set[int]:
+    ports = set()
+    for entry in service.get("ports", []):
+        text = str(entry["published"] if isinstance(entry, dict) else entry)
+        ports.add(int(text.split(":")[0]))
+    return ports
+
+
+def image_of(service: dict[str, Any]) -> str:
+    return interpolate(str(service.get("image", "")))
+
+
+# ------------------------------------------------------------------ the spec
+
+
+def test_compose_file_follows_the_compose_spec() -> None:
+    result = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -------------------------------------------------------------- the services
+
+
+def test_services_and_images(services: dict[str, dict[str, Any]]) -> None:
+    assert set(services) >= {
+        "postgresql", "temporal", "temporal-setup", "temporal-ui", "mailpit", *OKOT_SERVICES,
+    }
+    assert image_of(services["postgresql"]).startswith("postgres:")
+    assert image_of(services["temporal"]).split(":")[0] in (
+        "temporalio/server", "temporalio/auto-setup"
+    )
+    assert image_of(services["temporal-setup"]).startswith("temporalio/admin-tools:")
+    assert image_of(services["temporal-ui"]).startswith("temporalio/ui:")
+    assert image_of(services["mailpit"]).startswith("axllent/mailpit:")
+    for name in services:
+        assert not image_of(services[name]).endswith(":latest"), name
+
+
+def test_temporal_runs_on_postgresql(services: dict[str, dict[str, Any]]) -> None:
+    env = environment(services["temporal"])
+    assert env["DB"].startswith("postgres")
+    assert env["POSTGRES_SEEDS"] == "postgresql"
+    assert env.get("VISIBILITY_STORE", "postgresql") == "postgresql"
+
+
+def test_published_ports(services: dict[str, dict[str, Any]]) -> None:
+    assert 7233 in host_ports(services["temporal"])
+    assert host_ports(services["temporal-ui"]) & {8080, 8233}
+    assert {8025, 1025} <= host_ports(services["mailpit"])
+    assert 8088 in host_ports(services["vdab-sim"])
+
+
+def test_okot_services_are_built_from_the_dockerfile(services: dict[str, dict[str, Any]]) -> None:
+    commands = {name: services[name]["command"] for name in OKOT_SERVICES}
+    for name in OKOT_SERVICES:
+        build = services[name]["build"]
+        context = build if isinstance(build, str) else build.get("context", ".")
+        assert Path(ROOT / context).resolve() == ROOT, name
+        assert (ROOT / "Dockerfile").exists()
+    assert commands["okot-migrate"] == ["okot", "db", "upgrade"]
+    assert commands["worker"][:2] == ["okot", "worker"] or commands["worker"][-1] == "worker.py"
+    sim = commands["vdab-sim"]
+    assert sim[:2] == ["okot", "vdab-sim"]
+    assert sim[sim.index("--host") + 1] == "0.0.0.0"  # reachable from the worker's container
+    assert sim[sim.index("--port") + 1] == "8088"
+    assert services["okot-migrate"].get("restart") == "no"
+
+
+# --------------------------------------------------------- start-up ordering
+
+
+def _test_command(service: dict[str, Any]) -> list[str]:
+    test = service["healthcheck"]["test"]
+    return [test] if isinstance(test, str) else list(test)
+
+
+def test_healthchecks(services: dict[str, dict[str, Any]]) -> None:
+    for name in ("postgresql", "temporal", "mailpit", "vdab-sim", "worker"):
+        check = services[name].get("healthcheck")
+        assert check and check.get("test") and not check.get("disable"), name
+        assert check["test"][0] in ("CMD", "CMD-SHELL"), name
+        for key in ("interval", "timeout", "retries"):
+            assert key in check, (name, key)
+    # the python healthchecks are valid Python and hit real routes and ports
+    sim = _test_command(services["vdab-sim"])
+    assert "http://127.0.0.1:8088/health" in sim[-1]
+    compile(sim[-1], "vdab-sim healthcheck", "exec")
+    worker = _test_command(services["worker"])
+    metrics = environment(services["worker"])["OKOT_METRICS_PORT"]
+    assert f"http://127.0.0.1:{metrics}/metrics" in worker[-1]
+    compile(worker[-1], "worker healthcheck", "exec")
+
+
+def test_depends_on_conditions_give_a_start_order(services: dict[str, dict[str, Any]]) -> None:
+    graph: dict[str, set[str]] = {}
+    for name, service in services.items():
+        depends = service.get("depends_on", {})
+        assert isinstance(depends, dict), f"{name}: use the long depends_on form with conditions"
+        graph[name] = set(depends)
+        for target, spec in depends.items():
+            assert target in services, (name, target)
+            condition = spec["condition"]
+            if condition == "service_healthy":
+                assert "healthcheck" in services[target], (name, target)
+            elif condition == "service_completed_successfully":
+                assert services[target].get("restart") == "no", (name, target)
+            else:
+                pytest.fail(f"{name} -> {target}: condition {condition!r} does not wait for readiness")
+    order = list(TopologicalSorter(graph).static_order())  # raises on a cycle
+    assert order.index("postgresql") < order.index("temporal") < order.index("temporal-setup")
+    worker = services["worker"]["depends_on"]
+    assert worker["okot-migrate"]["condition"] == "service_completed_successfully"
+    assert worker["temporal-setup"]["condition"] == "service_completed_successfully"
+    assert worker["temporal"]["condition"] == "service_healthy"
+    assert worker["mailpit"]["condition"] == "service_healthy"
+    assert worker["vdab-sim"]["condition"] == "service_healthy"
+    assert services["okot-migrate"]["depends_on"]["postgresql"]["condition"] == "service_healthy"
+    assert services["temporal-ui"]["depends_on"]["temporal"]["condition"] == "service_healthy"
+
+
+# ------------------------------------------------------------ configuration
+
+
+def test_every_setting_is_configured_for_the_worker(
+    services: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = environment(services["worker"])
+    fields = set(Settings.model_fields)
+    assert set(SAFE_DEFAULTS) <= fields, "a documented safe default no longer exists"
+    missing = sorted(
+        f"OKOT_{name.upper()}" for name in fields - set(SAFE_DEFAULTS)
+        if f"OKOT_{name.upper()}" not in env
+    )
+    assert not missing, (
+        f"set {', '.join(missing)} for the worker in docker-compose.yml "
+        "(or document a safe default in SAFE_DEFAULTS)"
+    )
+    unknown = sorted(
+        k for k in env if k.startswith("OKOT_") and k[5:].lower() not in fields
+    )
+    assert not unknown, f"docker-compose.yml sets unknown settings: {unknown}"
+    # and the values are valid settings
+    for key in list(os.environ):
+        if key.startswith("OKOT_"):
+            monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert settings.smtp_host == "mailpit" and settings.smtp_port == 1025
+    assert settings.registration_gateway == "http"
+    assert settings.vdab_url == "http://vdab-sim:8088"
+    assert settings.delivery == "smtp" and settings.mail_dir is None
+    assert settings.metrics_port is not None
+    url = make_url(settings.database_url)
+    assert url.drivername == "postgresql+psycopg" and url.host == "postgresql"
+    # the okot database and role are created on first start of PostgreSQL
+    init = yaml.safe_load(COMPOSE.read_text())["configs"]["okot-database"]["content"]
+    assert f"CREATE DATABASE {url.database} OWNER {url.username}" in init
+    assert f"CREATE ROLE {url.username} LOGIN PASSWORD '{url.password}'" in interpolate(init)
+
+
+def _temporal_variables_in_code() -> set[str]:
+    found: set[str] = set()
+    files = [*ROOT.glob("okot/**/*.py"), *ROOT.glob("workflows/*.py"),
+             *ROOT.glob("activities/*.py"), ROOT / "worker.py", ROOT / "starter.py"]
+    for path in files:
+        if path.exists():
+            found |= set(re.findall(r"\bTEMPORAL_[A-Z][A-Z0-9_]*", path.read_text("utf-8")))
+    return found
+
+
+def test_every_temporal_variable_is_set_or_optional(services: dict[str, dict[str, Any]]) -> None:
+    read = _temporal_variables_in_code() | REQUIRED_TEMPORAL
+    unexplained = read - REQUIRED_TEMPORAL - OPTIONAL_TEMPORAL
+    assert not unexplained, f"the code reads {sorted(unexplained)}: set it in compose or list it"
+    for name in ("worker", "okot-migrate"):
+        env = environment(services[name])
+        assert set(env) >= REQUIRED_TEMPORAL, name
+        assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert environment(services["temporal-ui"])["TEMPORAL_ADDRESS"] == "temporal:7233"
+
+
+def _listed_search_attributes(services: dict[str, dict[str, Any]]) -> dict[str, str]:
+    text = environment(services["temporal-setup"])["SEARCH_ATTRIBUTES"]
+    return dict(pair.split("=", 1) for pair in text.split())
+
+
+def test_setup_registers_exactly_our_search_attributes(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    kinds = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool"}
+    wanted = {key.name: kinds[key.indexed_value_type.name] for key in sa.ALL}
+    listed = _listed_search_attributes(services)
+    assert listed == wanted
+    counts = {kind: list(listed.values()).count(kind) for kind in kinds.values()}
+    assert counts["Keyword"] <= 10 and counts["Datetime"] <= 3 and counts["Bool"] <= 3
+
+
+async def test_setup_script_works_against_a_real_server(
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """Run the temporal-setup one-shot's shell script (twice) against a dev server."""
+    setup = services["temporal-setup"]
+    assert setup["entrypoint"][0] == "/bin/sh"
+    script = interpolate(setup["command"][0])
+    run_env = {
+        **os.environ, **environment(setup), "NAMESPACE": "okot-compose-test",
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+    }
+    server = devstack.DevServer(
+        db_file=None, port=devstack.free_port(), ui_port=None, search_attributes=False,
+        log_file=tmp_path / "temporal.log",
+    )
+    server.start()
+    try:
+        await server.wait_ready(30)
+        client = await server.connect(30)
+        run_env["TEMPORAL_ADDRESS"] = server.address
+        for _ in range(2):  # idempotent: a restart of the one-shot changes nothing
+            result = await asyncio.to_thread(
+                subprocess.run, ["sh", "-ec", script], env=run_env, capture_output=True,
+                text=True, timeout=60, check=False,
+            )
+            assert result.returncode == 0, result.stdout + result.stderr
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace="okot-compose-test")
+        )
+    finally:
+        await asyncio.to_thread(server.stop)
+    registered = dict(listed.custom_attributes)
+    for key in sa.ALL:
+        assert registered.get(key.name) == IndexedValueType.ValueType(key.indexed_value_type), key.name
+
+
+# ------------------------------------------------------------------ the image
+
+
+def test_dockerfile_builds_a_non_root_image() -> None:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    instructions = [line.split()[0] for line in text.splitlines() if line and line[0].isalpha()]
+    assert re.search(r"^FROM python:3\.11-slim\b", text, re.M)
+    assert re.search(r"pip install [^\n]*(/src|\.)", text)
+    users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
+    assert instructions.index("USER") > max(
+        i for i, word in enumerate(instructions) if word == "RUN"
+    )
+    for copied in ("pyproject.toml", "worker.py", "okot", "workflows", "activities"):
+        assert copied in text
+
+
+def test_dockerignore_keeps_the_context_small() -> None:
+    ignored = {
+        line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".git", ".venv", "var", "tests", "**/__pycache__"} <= ignored
+    assert not ignored & {"okot", "workflows", "activities", "pyproject.toml", "worker.py"}
