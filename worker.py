@@ -13,7 +13,6 @@ import asyncio
 import signal
 from concurrent.futures import ThreadPoolExecutor
 
-from okot.registration import RegistrationGateway
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -25,6 +24,7 @@ from activities.record import RecordActivities
 from activities.register import EmbeddedRegistrationGateway, RegisterActivities
 from okot.database import get_engine, prepare_database
 from okot.logging import configure_logging, get_logger
+from okot.registration import RegistrationGateway
 from okot.settings import Settings, get_settings
 from okot.temporal import connect
 from workflows.trajectory import OkotTrajectory
