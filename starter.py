@@ -5,7 +5,7 @@ A thin wrapper around the ``okot`` CLI (the same as ``okot import cohort.csv`` a
 ``okot open``): the CSV parsing lives in :mod:`okot.cohort`, the wiring in
 :mod:`okot.cli`. Idempotent: a case that already has an open trajectory is
 skipped. Exit code 0 when no row failed, 2 otherwise, 1 when Temporal cannot be
-reached. See docs/cli.md for the CSV columns.
+reached. See README.md for the CSV columns.
 """
 
 from __future__ import annotations

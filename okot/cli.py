@@ -15,7 +15,7 @@
 Exit codes: 0 done; 1 trouble reaching Temporal or the database (nothing was
 decided); 2 refused (the workflow refused the message, a malformed option, an
 unknown staff id, a cohort row that failed). Errors are one line on stderr.
-``docs/cli.md`` documents the commands, the ``--json`` shapes and the cohort CSV.
+``README.md`` documents the commands, the ``--json`` shapes and the cohort CSV.
 """
 
 from __future__ import annotations
@@ -414,7 +414,7 @@ def _iso(value: date | datetime | None) -> str | None:
 
 
 def status_json(status: TrajectoryStatus) -> dict[str, Any]:
-    """The stable ``--json`` shape of a status (see docs/cli.md)."""
+    """The stable ``--json`` shape of a status (see README.md)."""
     deadline = status.next_deadline
     return {
         "case_id": status.case_id,
@@ -449,7 +449,7 @@ def status_json(status: TrajectoryStatus) -> dict[str, Any]:
 
 
 def timeline_entry_json(entry: TimelineEntry) -> dict[str, Any]:
-    """The stable ``--json`` shape of one timeline entry (see docs/cli.md)."""
+    """The stable ``--json`` shape of one timeline entry (see README.md)."""
     return {
         "seq": entry.seq,
         "at": _iso(entry.at),
@@ -465,7 +465,7 @@ def timeline_entry_json(entry: TimelineEntry) -> dict[str, Any]:
 
 
 def execution_json(execution: WorkflowExecution) -> dict[str, Any]:
-    """The stable ``--json`` shape of one ``okot list`` row (see docs/cli.md)."""
+    """The stable ``--json`` shape of one ``okot list`` row (see README.md)."""
     attrs = execution.typed_search_attributes
     deadline = attrs.get(sa.NEXT_DEADLINE)
     since = attrs.get(sa.STAGE_SINCE)
@@ -602,7 +602,7 @@ def _logging() -> None:
 
 CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="The opaque, pseudonymous case id.",
                                         show_default=False)]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (shape: docs/cli.md).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (shape: README.md).")]
 
 
 # ----------------------------------------------------------------------- opening
@@ -1146,7 +1146,7 @@ def _import_and_exit(path: Path) -> None:
 CohortArg = Annotated[Path, typer.Argument(
     metavar="COHORT_CSV", exists=True, dir_okay=False, readable=True,
     help="CSV of cases to open: case_id,ocmw,caseworker[,mediator,registered_jobseeker,"
-         "opened_on] (see docs/cli.md).")]
+         "opened_on] (see README.md).")]
 
 
 @app.command("import")
