@@ -44,7 +44,7 @@ from temporalio.client import Client, WorkflowExecution
 from temporalio.service import RPCError, RPCStatusCode
 from typer.core import TyperCommand, TyperGroup
 
-from okot import cli_data, cli_vdab, devstack, journey, trajectories
+from okot import cli_data, cli_outbox, cli_vdab, devstack, journey, trajectories
 from okot import search_attributes as sa
 from okot import temporal as okot_temporal
 from okot.cohort import (
@@ -1170,6 +1170,7 @@ def worker_command() -> None:
 
 cli_data.register(app)
 cli_vdab.register(app)
+cli_outbox.register(app)
 devstack.register(app)  # `okot dev`: a local Temporal dev server, worker and demo data
 
 

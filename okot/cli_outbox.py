@@ -1,0 +1,118 @@
+"""``okot outbox``: the notifications and their delivery state, and resending one.
+
+* ``okot outbox [--failed] [--case C] [--json]``: the outbox, oldest first;
+* ``okot outbox retry ID``: deliver a failed (or still queued) notification again,
+  through the same staff directory lookup, template and SMTP settings as the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+
+from okot import store
+from okot.database import DatabaseNotReady, get_engine, prepare_database
+from okot.model import Notice, Role
+from okot.settings import get_settings
+from okot.tables import Outbox
+
+
+def _row_json(row: Outbox) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "case_id": row.case_id,
+        "template": row.template,
+        "recipient_role": row.recipient_role,
+        "recipient": row.recipient,
+        "state": row.state,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "created_at": row.created_at.isoformat() if row.created_at else None,
+        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+        "message_id": row.message_id,
+    }
+
+
+def _engine() -> Engine:
+    engine = get_engine()
+    try:
+        prepare_database(engine)
+    except DatabaseNotReady as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    return engine
+
+
+async def _resend(row: Outbox) -> str:
+    from activities.delivery import MailDelivery
+
+    engine = get_engine()
+    notice = Notice(role=Role(row.recipient_role), to=row.recipient, template=row.template,
+                    key=row.key, context=row.context or {})
+    return await MailDelivery(engine, get_settings()).deliver(notice, int(row.id or 0))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``okot outbox`` (list) and ``okot outbox retry ID`` to ``app``."""
+    outbox_app = typer.Typer(help="Notifications and their delivery state.",
+                             invoke_without_command=True)
+    app.add_typer(outbox_app, name="outbox")
+
+    @outbox_app.callback()
+    def outbox_list(
+        ctx: typer.Context,
+        failed: Annotated[bool, typer.Option("--failed", help="Only notifications that failed.")]
+        = False,
+        case: Annotated[str | None, typer.Option("--case", help="Only this case's.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """List the outbox, oldest first (`okot outbox retry ID` resends one)."""
+        if ctx.invoked_subcommand is not None:
+            return
+        rows = store.list_notifications(_engine(), failed_only=failed, case_id=case)
+        if as_json:
+            typer.echo(json.dumps([_row_json(r) for r in rows], indent=2))
+            return
+        table = Table(title=f"{len(rows)} notification(s)")
+        for column in ("id", "created", "case", "template", "to", "state", "attempts", "error"):
+            table.add_column(column)
+        for r in rows:
+            table.add_row(
+                str(r.id), r.created_at.strftime("%Y-%m-%d %H:%M") if r.created_at else "-",
+                r.case_id, r.template, f"{r.recipient_role}:{r.recipient}", r.state,
+                str(r.attempts), r.last_error or "",
+            )
+        console = Console() if sys.stdout.isatty() else Console(width=140)
+        console.print(table)
+
+    @outbox_app.command("retry")
+    def outbox_retry(
+        outbox_id: Annotated[int, typer.Argument(metavar="ID", help="The outbox id.")],
+    ) -> None:
+        """Deliver a failed notification again (after fixing the address or the server)."""
+        engine = _engine()
+        try:
+            row = store.get_notification(engine, outbox_id)
+        except LookupError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
+        if row.state == "sent":
+            typer.echo(f"error: notification {outbox_id} was sent already ({row.sent_at}); "
+                       "only failed or queued ones are resent", err=True)
+            raise typer.Exit(2)
+        try:
+            message_id = asyncio.run(_resend(row))
+        except Exception as error:  # one line; never an address or a name (see okot.mail)
+            store.mark_notification(engine, outbox_id, "failed", str(error))
+            typer.echo(f"error: notification {outbox_id} not delivered: {error}", err=True)
+            raise typer.Exit(2) from None
+        store.mark_notification(engine, outbox_id, "sent", None, message_id)
+        typer.echo(f"notification {outbox_id} sent ({row.template} to "
+                   f"{row.recipient_role}:{row.recipient})")
