@@ -109,3 +109,33 @@ async def test_cancelling_the_workflow_closes_the_trajectory_as_cancelled(
         assert result.stage is Stage.CLOSED and result.closure is Closure.CANCELLED
         assert result.next_deadline is None
         assert [e.name for e in await d.timeline()][-1] == "cancelled"
+
+
+async def test_registration_through_vdab_sim_retries_5xx_until_success(
+    ts_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str
+) -> None:
+    from okot.registration import HttpRegistrationGateway
+    from okot.vdab_sim import running
+
+    with running(fail_rate=0.7, seed=3) as vdab:
+        gateway = HttpRegistrationGateway(vdab.url, timeout=5.0)
+        d = Driver(ts_env, case_id, task_queue)
+        async with build_worker(ts_env.client, engine, task_queue=task_queue, gateway=gateway):
+            await d.open(registered_jobseeker=False)
+            await d.signal(RecordPrecheck(actor=CW, conditions_met=True, twe_active=False,
+                                          study_level="bachelor"))
+            await d.signal(SubmitCandidacy(actor=CW, programme="Informatica",
+                                           study_level="bachelor", school="HoGent",
+                                           channel="mediator", mediator=MED.id))
+            await d.signal(GiveAgreement(actor=CW))
+            for _ in range(30):  # let Temporal's retry backoff pass
+                if (await d.status()).stage is Stage.HANDOVER:
+                    break
+                await d.sleep(1 / 24)
+            s = await _until(d, lambda s: s.stage is Stage.HANDOVER)
+            names = [e.name for e in await d.timeline()]
+        state = vdab.state
+    assert state.failures_injected >= 1, "the simulator injected no 5xx"
+    assert len(state.registrations) == 1
+    assert s.jobseeker_reference == state.registrations[0].reference
+    assert "registered" in names and "registration_failed" not in names
