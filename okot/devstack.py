@@ -44,6 +44,7 @@ from okot import demo, trajectories
 from okot import search_attributes as sa
 from okot.calendar import local_date
 from okot.model import Stage
+from okot.ports import LOOPBACK, port_is_free
 from okot.settings import VAR_DIR
 from okot.temporal import connect, register_search_attributes
 
@@ -51,7 +52,6 @@ DEFAULT_PORT: Final = 7233
 DEFAULT_UI_PORT: Final = 8233
 DEFAULT_NAMESPACE: Final = "default"
 DEFAULT_RETENTION: Final = timedelta(days=30)
-LOOPBACK: Final = "127.0.0.1"
 
 UI_FILTERS: Final = (
     'OkotStage = "screening"',
@@ -67,27 +67,6 @@ class DevStackError(RuntimeError):
 # -------------------------------------------------------------------- ports
 
 
-def port_is_free(port: int, host: str = LOOPBACK) -> bool:
-    """True when nothing listens on ``host:port`` and it can be bound."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.2)
-        if sock.connect_ex((host, port)) == 0:
-            return False
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # as servers do: a port whose old connections linger in TIME_WAIT is free
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port(host: str = LOOPBACK) -> int:
-    """A TCP port that is free right now (for tests and ``--port 0``)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def _accepts(host: str, port: int) -> bool:

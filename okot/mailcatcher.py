@@ -23,7 +23,6 @@ import itertools
 import json
 import logging
 import re
-import socket
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -39,6 +38,8 @@ from urllib.parse import unquote
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from okot.ports import port_is_free
 
 log = logging.getLogger(__name__)
 
@@ -261,14 +262,6 @@ class MailPageHandler(BaseHTTPRequestHandler):
 # ------------------------------------------------------------------------- catcher
 
 
-def _port_is_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 class PortInUse(RuntimeError):
@@ -315,7 +308,7 @@ class MailCatcher:
                 name="okot-mail-page", daemon=True,
             )
             self._thread.start()
-        if not _port_is_free(self.host, self.smtp_port):
+        if not port_is_free(self.smtp_port, self.host):
             self._stop_http()
             raise PortInUse(
                 f"cannot start the SMTP catcher on {self.host}:{self.smtp_port} (port in use); "

@@ -20,6 +20,7 @@ from aiosmtpd.controller import Controller
 
 from okot.mail import StaffContact
 from okot.model import Role
+from okot.ports import free_port
 from okot.settings import Settings
 
 # ------------------------------------------------------------------ the staff
@@ -189,11 +190,6 @@ SAMPLES: tuple[Sample, ...] = (
 # ------------------------------------------------------------------ networking
 
 
-def free_port() -> int:
-    """A TCP port on loopback that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def smtp_settings(port: int, **overrides: Any) -> Settings:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 
-from okot import devstack
+from okot import devstack, ports
 from okot import search_attributes as sa
 from okot.settings import Settings
 
@@ -299,7 +299,7 @@ async def test_setup_script_works_against_a_real_server(
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
     }
     server = devstack.DevServer(
-        db_file=None, port=devstack.free_port(), ui_port=None, search_attributes=False,
+        db_file=None, port=ports.free_port(), ui_port=None, search_attributes=False,
         log_file=tmp_path / "temporal.log",
     )
     server.start()

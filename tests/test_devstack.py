@@ -23,7 +23,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import running_worker
 
-from okot import demo, devstack, mail, trajectories
+from okot import demo, devstack, mail, ports, trajectories
 from okot import search_attributes as sa
 from okot.mailcatcher import MailCatcher, list_mails
 from okot.model import Stage
@@ -44,7 +44,7 @@ def http_get(url: str) -> tuple[int, str]:
 
 
 async def test_dev_server_starts_registers_search_attributes_and_stops(tmp_path: Path) -> None:
-    port, ui_port = devstack.free_port(), devstack.free_port()
+    port, ui_port = ports.free_port(), ports.free_port()
     db_file = tmp_path / "temporal.db"
     started = time.monotonic()
     async with devstack.dev_server(
@@ -68,14 +68,14 @@ async def test_dev_server_starts_registers_search_attributes_and_stops(tmp_path:
         with pytest.raises(devstack.DevStackError, match="already in use"):
             devstack.DevServer(db_file=None, port=port, ui_port=None).start()
     assert server.process is not None and server.process.returncode is not None
-    assert devstack.port_is_free(port) and devstack.port_is_free(ui_port)
+    assert ports.port_is_free(port) and ports.port_is_free(ui_port)
     assert db_file.exists()  # persistent: the next start resumes the same data
     assert time.monotonic() - started < 40
 
 
 async def test_dev_server_that_cannot_start_is_reported(tmp_path: Path) -> None:
     server = devstack.DevServer(
-        db_file=tmp_path / "not-a-dir" / "x.db", port=devstack.free_port(), ui_port=None,
+        db_file=tmp_path / "not-a-dir" / "x.db", port=ports.free_port(), ui_port=None,
         log_file=tmp_path / "t.log", binary=Path(sys.executable),  # not the temporal CLI
     )
     server.start()
@@ -102,7 +102,7 @@ def test_the_server_command_has_every_search_attribute() -> None:
 
 async def test_mail_catcher_receives_real_smtp_and_lists_it(tmp_path: Path) -> None:
     mail_dir = tmp_path / "mail"
-    smtp_port, http_port = devstack.free_port(), devstack.free_port()
+    smtp_port, http_port = ports.free_port(), ports.free_port()
     with MailCatcher(mail_dir, smtp_port=smtp_port, http_port=http_port) as catcher:
         message = EmailMessage()
         message["From"] = "okot-flow@example.org"
@@ -133,12 +133,12 @@ async def test_mail_catcher_receives_real_smtp_and_lists_it(tmp_path: Path) -> N
         assert status == 200 and "Message-ID:" in raw
         assert http_get(f"{catcher.page_url}/raw/..%2F..%2Fetc%2Fpasswd")[0] == 404
         assert http_get(f"{catcher.page_url}/mail/missing.eml")[0] == 404
-    assert devstack.port_is_free(smtp_port) and devstack.port_is_free(http_port)
+    assert ports.port_is_free(smtp_port) and ports.port_is_free(http_port)
     assert [m.subject for m in list_mails(mail_dir)] == ["OKOT-dossier DEMO-0001: herinnering"]
 
 
 def test_mail_catcher_refuses_a_taken_port(tmp_path: Path) -> None:
-    with MailCatcher(tmp_path, smtp_port=devstack.free_port(), http_port=None) as first:
+    with MailCatcher(tmp_path, smtp_port=ports.free_port(), http_port=None) as first:
         second = MailCatcher(tmp_path, smtp_port=first.smtp_port, http_port=None)
         with pytest.raises(RuntimeError, match="cannot start the SMTP catcher"):
             second.start()
@@ -210,13 +210,13 @@ app()
 
 
 def test_okot_dev_starts_prints_where_to_look_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    ports = {name: devstack.free_port() for name in ("port", "ui", "smtp", "mail")}
+    chosen = {name: ports.free_port() for name in ("port", "ui", "smtp", "mail")}
     env = {**os.environ, "OKOT_DATABASE_URL": f"sqlite:///{tmp_path / 'okot.db'}",
            "PYTHONUNBUFFERED": "1"}
     command = [
         sys.executable, "-c", DEV_APP, "dev", "--no-seed",
-        "--port", str(ports["port"]), "--ui-port", str(ports["ui"]),
-        "--smtp-port", str(ports["smtp"]), "--mail-port", str(ports["mail"]),
+        "--port", str(chosen["port"]), "--ui-port", str(chosen["ui"]),
+        "--smtp-port", str(chosen["smtp"]), "--mail-port", str(chosen["mail"]),
         "--var-dir", str(tmp_path / "var"),
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -240,14 +240,14 @@ def test_okot_dev_starts_prints_where_to_look_and_stops_on_ctrl_c(tmp_path: Path
     output += rest
     assert process.returncode == 0, output
     assert "Stopped." in output
-    assert f"http://localhost:{ports['ui']}/namespaces/default/workflows" in output
-    assert f"http://127.0.0.1:{ports['mail']}" in output
+    assert f"http://localhost:{chosen['ui']}/namespaces/default/workflows" in output
+    assert f"http://127.0.0.1:{chosen['mail']}" in output
     assert 'OkotStage = "screening"' in output and "OkotOverdue = true" in output
     assert 'OkotOcmw = "gent" AND OkotStage = "in_training"' in output
-    assert f"export TEMPORAL_ADDRESS=127.0.0.1:{ports['port']}" in output
+    assert f"export TEMPORAL_ADDRESS=127.0.0.1:{chosen['port']}" in output
     for hint in ("okot status DEMO-", "okot confirm-handover DEMO-", "--as caseworker:",
                  "okot caseload --caseworker ", "okot report"):
         assert hint in output
     assert (tmp_path / "var" / "temporal.db").exists()
-    for port in ports.values():
-        assert devstack.port_is_free(port), port
+    for port in chosen.values():
+        assert ports.port_is_free(port), port
