@@ -35,9 +35,10 @@ class RegisterActivities:
             result = await self._gateway.register(request)
         except PermanentRegistrationError as err:
             activity.logger.warning("registration refused", extra={"key": request.key})
-            reason = f"{err}: {err.vdab_message}" if err.vdab_message else str(err)
+            # VDAB's own explanation travels as a detail (into the workflow's
+            # timeline), not in the message, which the SDK writes to the log.
             raise ApplicationError(
-                reason, type="PermanentRegistrationError", non_retryable=True
+                str(err), err.vdab_message, type="PermanentRegistrationError", non_retryable=True
             ) from err
         activity.logger.info("registered", extra={"key": request.key})
         return result

@@ -305,8 +305,7 @@ class OkotTrajectory:
                 summary=f"notify {notice.role.value} {notice.to}: {notice.template}",
             )
         except ActivityError as err:
-            cause = err.cause
-            detail = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            detail = _failure_text(err, "delivery failed")
             workflow.logger.warning(
                 "notification failed", extra={"template": notice.template, "key": notice.key}
             )
@@ -332,8 +331,7 @@ class OkotTrajectory:
                 summary=f"register the client as jobseeker (attempt {attempt})",
             )
         except ActivityError as err:
-            cause = err.cause
-            detail = cause.message if isinstance(cause, ApplicationError) else "gave up retrying"
+            detail = _failure_text(err, "gave up retrying")
             if self._status.stage is Stage.REGISTERING:
                 self._apply_system(
                     SystemEvent.REGISTRATION_FAILED,
@@ -462,6 +460,15 @@ def static_details(request: OpenTrajectory, programme: str | None = None) -> str
         f"**Workflow id:** `{workflow_id_for(request.case_id)}`",
     ]
     return "\n\n".join(parts)
+
+
+def _failure_text(err: ActivityError, fallback: str) -> str:
+    """An activity's failure for the timeline: its message and string details."""
+    cause = err.cause
+    if not isinstance(cause, ApplicationError):
+        return fallback
+    details = [d for d in cause.details if isinstance(d, str) and d]
+    return ": ".join([cause.message, *details])
 
 
 def _actor_of(payload: Any) -> Actor:
