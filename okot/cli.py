@@ -358,22 +358,21 @@ def _no_answer(what: str, case_id: str) -> CliError:
     )
 
 
-async def _query_status(client: Client, case_id: str) -> TrajectoryStatus:
+async def _query(what: str, case_id: str, query: Awaitable[T]) -> T:
     try:
-        return await asyncio.wait_for(trajectories.status(client, case_id), WAIT_SECONDS)
+        return await asyncio.wait_for(query, WAIT_SECONDS)
     except TimeoutError:
-        raise _no_answer("the status query", case_id) from None
+        raise _no_answer(what, case_id) from None
     except RPCError as error:
         raise _rpc_trouble(error, case_id) from None
+
+
+async def _query_status(client: Client, case_id: str) -> TrajectoryStatus:
+    return await _query("the status query", case_id, trajectories.status(client, case_id))
 
 
 async def _query_timeline(client: Client, case_id: str) -> list[TimelineEntry]:
-    try:
-        return await asyncio.wait_for(trajectories.timeline(client, case_id), WAIT_SECONDS)
-    except TimeoutError:
-        raise _no_answer("the timeline query", case_id) from None
-    except RPCError as error:
-        raise _rpc_trouble(error, case_id) from None
+    return await _query("the timeline query", case_id, trajectories.timeline(client, case_id))
 
 
 async def _send(case_id: str, message: Message, as_signal: bool) -> TrajectoryStatus | None:

@@ -110,7 +110,6 @@ class OkotTrajectory:
         self._timeline: list[TimelineEntry] = list(carried.timeline) if carried else []
         self._effects: deque[Effect] = deque()
         self._version = 0
-        self._registering = False
         self._last_search_attributes: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ main loop
