@@ -531,7 +531,10 @@ async def _take(
             await _await_registration(client, case.case_id, registration_timeout)
         elif isinstance(step, Cancel):
             await handle.cancel()
-            await handle.result()
+            try:
+                await asyncio.wait_for(handle.result(), registration_timeout)
+            except TimeoutError:
+                raise SeedError(f"{case.case_id} did not close after the cancel") from None
         else:
             try:
                 await trajectories.send(client, case.case_id, step)

@@ -132,3 +132,25 @@ async def test_search_attributes_answer_visibility_queries_and_ui_shows_details(
         await handle.result()
         attrs = {pair.key.name: pair.value for pair in (await handle.describe()).typed_search_attributes}
         assert attrs["OkotStage"] == "closed" and attrs["OkotClosure"] == "screening_rejected"
+
+
+async def test_cancel_right_after_messages_always_closes_as_cancelled(
+    dev_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str
+) -> None:
+    """A cancellation may land while an activity runs (it then surfaces as an
+    activity failure): it must never be swallowed nor fail the workflow."""
+    from okot import store
+    from okot.model import Closure, TrajectoryStatus
+
+    async with running_worker(dev_env.client, engine, task_queue):
+        for attempt in range(8):
+            d = Driver(dev_env, f"{case_id}-{attempt}", task_queue)
+            await _to_screening(d, "gent")
+            handle = dev_env.client.get_workflow_handle(
+                f"okot-{case_id}-{attempt}", result_type=TrajectoryStatus
+            )
+            await handle.cancel()
+            result = await asyncio.wait_for(handle.result(), 20)
+            assert result.closure is Closure.CANCELLED, attempt
+            keys = [r.key for r in store.list_notifications(engine, case_id=f"{case_id}-{attempt}")]
+            assert len(keys) == len(set(keys)) and len(keys) >= 2  # candidacy + agreement

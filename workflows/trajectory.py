@@ -10,14 +10,13 @@ recorded in the timeline as rejected).
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
@@ -127,7 +126,12 @@ class OkotTrajectory:
         self._publish()
         try:
             return await self._loop()
-        except asyncio.CancelledError:
+        except BaseException as err:
+            # Cancelled by operations (`temporal workflow cancel`, the Web UI): the
+            # cancellation may surface as asyncio.CancelledError or as an activity
+            # failure caused by it. Close as `cancelled` and finish the effects.
+            if not is_cancelled_exception(err):
+                raise
             if self._status.stage is not Stage.CLOSED:
                 self._apply_system(SystemEvent.CANCELLED, journey.cancel(self._status, workflow.now()))
             await self._drain()
@@ -282,8 +286,14 @@ class OkotTrajectory:
     # ------------------------------------------------------------------ effects
 
     async def _drain(self) -> None:
+        """Record each event and send its notices, in order.
+
+        An effect leaves the queue only once it is done, so a cancellation or a
+        continue-as-new in the middle loses nothing; every activity is idempotent,
+        so doing part of an effect again sends nothing twice.
+        """
         while self._effects:
-            effect = self._effects.popleft()
+            effect = self._effects[0]
             await workflow.execute_activity(
                 "record", effect.record,
                 start_to_close_timeout=timedelta(seconds=30),
@@ -292,6 +302,7 @@ class OkotTrajectory:
             )
             for notice in effect.notices:
                 await self._notify(notice)
+            self._effects.popleft()
 
     async def _notify(self, notice: Notice) -> None:
         request = NotifyRequest(workflow_id=workflow.info().workflow_id, notice=notice)
@@ -304,6 +315,8 @@ class OkotTrajectory:
                 summary=f"notify {notice.role.value} {notice.to}: {notice.template}",
             )
         except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise
             detail = _failure_text(err, "delivery failed")
             workflow.logger.warning(
                 "notification failed", extra={"template": notice.template, "key": notice.key}
@@ -330,6 +343,8 @@ class OkotTrajectory:
                 summary=f"register the client as jobseeker (attempt {attempt})",
             )
         except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise
             detail = _failure_text(err, "gave up retrying")
             if self._status.stage is Stage.REGISTERING:
                 self._apply_system(
