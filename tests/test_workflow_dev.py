@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
-from workflow_helpers import CW, MED, Driver, running_worker
+from workflow_helpers import CW, MED, Driver, candidacy, running_worker
 
 from okot import trajectories
 from okot.model import (
@@ -25,10 +25,8 @@ from okot.model import (
 
 async def _to_screening(d: Driver, ocmw: str) -> None:
     await d.open(ocmw=ocmw)
-    await d.update(RecordPrecheck(actor=CW, conditions_met=True, twe_active=False,
-                                  study_level="bachelor"))
-    await d.update(SubmitCandidacy(actor=CW, programme="Verpleegkunde", study_level="bachelor",
-                                   school="Artevelde", channel="training_guide", mediator=MED.id))
+    for message in candidacy("bachelor", "Verpleegkunde", "Artevelde", "training_guide"):
+        await d.update(message)
     await d.update(GiveAgreement(actor=CW))
     await d.update(ConfirmHandover(actor=CW, date=await d.today(), channel="phone"))
 

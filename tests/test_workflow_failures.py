@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
-from workflow_helpers import CW, MED, Driver
+from workflow_helpers import CW, Driver, candidacy
 
 from activities.notify import PermanentFailure
 from okot import store
@@ -14,11 +14,9 @@ from okot.model import (
     Closure,
     GiveAgreement,
     Notice,
-    RecordPrecheck,
     RegisterRequest,
     RegisterResult,
     Stage,
-    SubmitCandidacy,
     TrajectoryStatus,
 )
 from okot.registration import PermanentRegistrationError
@@ -72,10 +70,8 @@ async def test_refused_registration_is_reported_and_retried_next_working_day(
     async with build_worker(ts_env.client, engine, task_queue=task_queue, gateway=vdab,
                             delivery=mail):
         await d.open(registered_jobseeker=False)
-        await d.signal(RecordPrecheck(actor=CW, conditions_met=True, twe_active=False,
-                                      study_level="graduaat"))
-        await d.signal(SubmitCandidacy(actor=CW, programme="Boekhouden", study_level="graduaat",
-                                       school="CVO", channel="training_guide", mediator=MED.id))
+        for message in candidacy("graduaat", "Boekhouden", "CVO", "training_guide"):
+            await d.signal(message)
         await d.signal(GiveAgreement(actor=CW))
         s = await _until(d, lambda s: s.registration_error is not None)
         assert s.stage is Stage.REGISTERING
@@ -122,11 +118,8 @@ async def test_registration_through_vdab_sim_retries_5xx_until_success(
         d = Driver(ts_env, case_id, task_queue)
         async with build_worker(ts_env.client, engine, task_queue=task_queue, gateway=gateway):
             await d.open(registered_jobseeker=False)
-            await d.signal(RecordPrecheck(actor=CW, conditions_met=True, twe_active=False,
-                                          study_level="bachelor"))
-            await d.signal(SubmitCandidacy(actor=CW, programme="Informatica",
-                                           study_level="bachelor", school="HoGent",
-                                           channel="mediator", mediator=MED.id))
+            for message in candidacy():
+                await d.signal(message)
             await d.signal(GiveAgreement(actor=CW))
             for _ in range(30):  # let Temporal's retry backoff pass
                 if (await d.status()).stage is Stage.HANDOVER:

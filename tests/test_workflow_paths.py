@@ -20,6 +20,7 @@ from workflow_helpers import (
     MED,
     TL,
     Driver,
+    candidacy,
     running_worker,
     save_history_enabled,
 )
@@ -162,10 +163,8 @@ async def test_agreement_declined(
     d = Driver(ts_env, case_id, task_queue)
     async with running_worker(ts_env.client, engine, task_queue):
         await d.open()
-        await d.signal(RecordPrecheck(actor=CW, conditions_met=True, twe_active=False,
-                                      study_level="bachelor"))
-        await d.signal(SubmitCandidacy(actor=MED, programme="Informatica", study_level="bachelor",
-                                       school="HoGent", channel="mediator", mediator=MED.id))
+        for message in candidacy("bachelor", "Informatica", "HoGent", "mediator", by=MED):
+            await d.signal(message)
         s = await d.signal(DeclineAgreement(actor=CW, reason="Client kiest voor werk"))
         assert s.closure is Closure.AGREEMENT_DECLINED
         await finish(d, "agreement_declined")
@@ -309,10 +308,8 @@ async def test_forced_continue_as_new_keeps_state_deadlines_and_timeline(
     async with running_worker(ts_env.client, engine, task_queue):
         await d.open(continue_as_new_after_events=40)
         first_run = d.handle.result_run_id if d.handle else None
-        await d.signal(RecordPrecheck(actor=CW, conditions_met=True, twe_active=False,
-                                      study_level="bachelor"))
-        await d.signal(SubmitCandidacy(actor=CW, programme="Informatica", study_level="bachelor",
-                                       school="HoGent", channel="mediator", mediator=MED.id))
+        for message in candidacy("bachelor", "Informatica", "HoGent", "mediator"):
+            await d.signal(message)
         await d.sleep(60)  # reminders and escalations push the history past 40 events
         s = await d.status()
         desc = await d.client.get_workflow_handle(d.handle.id).describe()  # type: ignore[union-attr]

@@ -21,7 +21,9 @@ from okot.model import (
     Actor,
     Message,
     OpenTrajectory,
+    RecordPrecheck,
     Role,
+    SubmitCandidacy,
     TimelineEntry,
     TrajectoryStatus,
 )
@@ -45,6 +47,21 @@ TL = Actor(role=Role.TEAMLEAD, id="tl-dora")
 async def running_worker(client: Client, engine: Engine, task_queue: str) -> AsyncIterator[None]:
     async with build_worker(client, engine, task_queue=task_queue):
         yield
+
+
+def candidacy(
+    level: str = "bachelor",
+    programme: str = "Informatica",
+    school: str = "HoGent",
+    channel: str = "mediator",
+    by: Actor = CW,
+) -> tuple[Message, Message]:
+    """A positive pre-check for ``level`` and the candidacy that may follow it."""
+    return (
+        RecordPrecheck(actor=CW, conditions_met=True, twe_active=False, study_level=level),
+        SubmitCandidacy(actor=by, programme=programme, study_level=level, school=school,
+                        channel=channel, mediator=MED.id),
+    )
 
 
 OPENED: list[tuple[Client, str]] = []
