@@ -10,6 +10,7 @@ recorded in the timeline as rejected).
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from datetime import timedelta
 from typing import Any
@@ -288,21 +289,29 @@ class OkotTrajectory:
     async def _drain(self) -> None:
         """Record each event and send its notices, in order.
 
-        An effect leaves the queue only once it is done, so a cancellation or a
-        continue-as-new in the middle loses nothing; every activity is idempotent,
-        so doing part of an effect again sends nothing twice.
+        An effect runs to its end even when the workflow is cancelled meanwhile
+        (shielded: its activities are not cancelled half-way), and it leaves the
+        queue only once it is done, so nothing is lost or sent twice.
         """
         while self._effects:
-            effect = self._effects[0]
-            await workflow.execute_activity(
-                "record", effect.record,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RECORD_RETRY,
-                summary=f"record {effect.record.entry.name}",
-            )
-            for notice in effect.notices:
-                await self._notify(notice)
+            job = asyncio.ensure_future(self._carry_out(self._effects[0]))
+            try:
+                await asyncio.shield(job)
+            except asyncio.CancelledError:
+                await job
+                self._effects.popleft()
+                raise
             self._effects.popleft()
+
+    async def _carry_out(self, effect: Effect) -> None:
+        await workflow.execute_activity(
+            "record", effect.record,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORD_RETRY,
+            summary=f"record {effect.record.entry.name}",
+        )
+        for notice in effect.notices:
+            await self._notify(notice)
 
     async def _notify(self, notice: Notice) -> None:
         request = NotifyRequest(workflow_id=workflow.info().workflow_id, notice=notice)
