@@ -68,13 +68,14 @@ from okot.model import (
     Stage,
     TimelineEntry,
     TrajectoryStatus,
-    _check_code,
-    _check_staff_id,
+    check_code,
+    check_staff_id,
     workflow_id_for,
 )
 from okot.settings import get_settings
 from okot.staff import UnknownStaff, require_staff
 from okot.tables import STAFF
+from workflows.trajectory import WORKFLOW_TYPE
 
 T = TypeVar("T")
 
@@ -87,7 +88,6 @@ EXIT_REFUSED = 2
 WAIT_SECONDS = 60.0
 """How long a command waits for a worker to answer an Update or a query."""
 
-WORKFLOW_TYPE = "OkotTrajectory"
 HUMAN_ROLES: tuple[str, ...] = (Role.CASEWORKER.value, Role.MEDIATOR.value, Role.TEAMLEAD.value)
 DATE_METAVAR = "YYYY-MM-DD"
 
@@ -995,9 +995,9 @@ def build_list_query(
     """The Temporal visibility query of ``okot list`` (the same one works in the Web UI)."""
     parts = [f"WorkflowType = '{WORKFLOW_TYPE}'"]
     checks: list[tuple[str, str | None, Callable[[str], str], str]] = [
-        ("--ocmw", ocmw.strip().lower() if ocmw is not None else None, _check_code, sa.OCMW.name),
-        ("--caseworker", caseworker, _check_staff_id, sa.CASEWORKER.name),
-        ("--mediator", mediator, _check_staff_id, sa.MEDIATOR.name),
+        ("--ocmw", ocmw.strip().lower() if ocmw is not None else None, check_code, sa.OCMW.name),
+        ("--caseworker", caseworker, check_staff_id, sa.CASEWORKER.name),
+        ("--mediator", mediator, check_staff_id, sa.MEDIATOR.name),
     ]
     if stage is not None:
         parts.append(f"{sa.STAGE.name} = '{stage.value}'")

@@ -283,8 +283,6 @@ def _submit_candidacy(status: TrajectoryStatus, m: SubmitCandidacy, now: datetim
     precheck = status.precheck
     if precheck is None:
         raise Refusal("record a positive pre-check (record_precheck) first")
-    if not precheck.positive:  # pragma: no cover - a negative pre-check closes the file
-        raise Refusal("the pre-check was negative")
     if precheck.study_level is not m.study_level:
         raise Refusal(
             f"the pre-check was for study level {precheck.study_level.value}, the candidacy is "

@@ -164,7 +164,6 @@ class SystemEvent(StrEnum):
     DEADLINE = "deadline"
     NOTIFICATION_FAILED = "notification_failed"
     CANCELLED = "cancelled"
-    CONTINUED = "continued_as_new"
 
 
 # --------------------------------------------------------------------- identifiers
@@ -185,7 +184,7 @@ def looks_like_national_register_number(value: str) -> bool:
     return (compact.isdigit() and len(compact) == 11) or bool(_ELEVEN_DIGITS_RE.search(value))
 
 
-def _check_case_id(value: str) -> str:
+def check_case_id(value: str) -> str:
     if looks_like_national_register_number(value):
         raise ValueError(
             "case_id looks like a national register number (11 digits); use the "
@@ -202,7 +201,7 @@ def _check_case_id(value: str) -> str:
 _STAFF_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
 
 
-def _check_staff_id(value: str) -> str:
+def check_staff_id(value: str) -> str:
     if not _STAFF_ID_RE.match(value):
         raise ValueError(
             f"staff id {value!r} is not allowed: use 2 to 64 characters, letters, digits, "
@@ -216,7 +215,7 @@ def _check_staff_id(value: str) -> str:
 _CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 
 
-def _check_code(value: str) -> str:
+def check_code(value: str) -> str:
     if not _CODE_RE.match(value):
         raise ValueError(
             f"code {value!r} is not allowed: use 2 to 64 lower-case letters, digits, "
@@ -225,16 +224,16 @@ def _check_code(value: str) -> str:
     return value
 
 
-CaseId = Annotated[str, AfterValidator(_check_case_id)]
-StaffId = Annotated[str, AfterValidator(_check_staff_id)]
-OcmwCode = Annotated[str, AfterValidator(_check_code)]
+CaseId = Annotated[str, AfterValidator(check_case_id)]
+StaffId = Annotated[str, AfterValidator(check_staff_id)]
+OcmwCode = Annotated[str, AfterValidator(check_code)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 def workflow_id_for(case_id: str) -> str:
     """The workflow id of a client's trajectory: ``okot-<case_id>``."""
-    return f"okot-{_check_case_id(case_id)}"
+    return f"okot-{check_case_id(case_id)}"
 
 
 # ------------------------------------------------------------------------- models

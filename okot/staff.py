@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from okot.database import write
 from okot.logging import get_logger
-from okot.model import Role, _check_code, _check_staff_id
+from okot.model import Role, check_code, check_staff_id
 from okot.tables import STAFF
 
 log = get_logger(__name__)
@@ -86,7 +86,7 @@ def parse_csv(text: str) -> list[StaffMember]:
     for line, row in enumerate(reader, start=2):
         get = {k: _clean(row.get(k)) for k in COLUMNS}
         try:
-            staff_id = _check_staff_id(get["id"] or "")
+            staff_id = check_staff_id(get["id"] or "")
             role = (get["role"] or "").lower()
             if role not in STAFF_ROLES:
                 raise ValueError(f"role {role!r} must be one of {', '.join(STAFF_ROLES)}")
@@ -95,8 +95,8 @@ def parse_csv(text: str) -> list[StaffMember]:
             email = get["email"] or ""
             if "@" not in email:
                 raise ValueError("email is not an e-mail address")
-            ocmw = _check_code((get["ocmw"] or "").lower())
-            teamlead = _check_staff_id(get["teamlead"]) if get["teamlead"] else None
+            ocmw = check_code((get["ocmw"] or "").lower())
+            teamlead = check_staff_id(get["teamlead"]) if get["teamlead"] else None
             if staff_id in seen:
                 raise ValueError(f"id {staff_id} is listed twice (also on line {seen[staff_id]})")
         except ValueError as error:
@@ -187,11 +187,3 @@ def require_staff(engine: Engine, staff_id: str, role: Role | str | None = None)
             f"staff id {staff_id!r} is a {member.role} in the staff directory, not a {wanted}"
         )
     return member
-
-
-def teamlead_of(engine: Engine, staff_id: str) -> StaffMember | None:
-    """The team lead of ``staff_id`` (for escalations), or None."""
-    member = lookup_staff(engine, staff_id)
-    if member is None or member.teamlead is None:
-        return None
-    return lookup_staff(engine, member.teamlead)

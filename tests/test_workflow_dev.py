@@ -8,6 +8,8 @@ import asyncio
 import pytest
 from sqlalchemy import Engine
 from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import CW, MED, Driver, candidacy, running_worker
 
@@ -51,12 +53,14 @@ async def test_updates_are_accepted_or_rejected_with_reasons(
         assert "pre-check" in str(bad_rule.value)
         # a malformed payload sent raw is refused with a one-line reason
         handle = dev_env.client.get_workflow_handle(f"okot-{case_id}")
-        with pytest.raises(Exception) as malformed:
+        with pytest.raises(WorkflowUpdateFailedError) as malformed:
             await handle.execute_update("record_precheck", {"actor": {"role": "caseworker",
                                                                      "id": CW.id},
                                                            "study_level": "phd"})
-        text = str(getattr(malformed.value, "cause", malformed.value))
-        assert "study_level" in text and "conditions_met" in text
+        cause = malformed.value.cause
+        assert isinstance(cause, ApplicationError) and cause.type == "InvalidMessage"
+        assert "study_level" in cause.message and "conditions_met" in cause.message
+        assert "\n" not in cause.message
         # rejections left no trace
         timeline = await d.timeline()
         assert [e.name for e in timeline] == ["opened"]

@@ -205,7 +205,8 @@ class OkotTrajectory:
         except ValidationError as exc:
             raise ValueError(f"{name.value}: {_one_line(exc)}") from None
 
-    def _validate(self, name: MessageName, payload: Any) -> None:
+    def _decide(self, name: MessageName, payload: Any) -> tuple[Message, journey.Accepted]:
+        """Parse and decide an Update; a refusal raises the one-line reason for the caller."""
         try:
             message = self._parse(name, payload)
         except ValueError as exc:
@@ -213,13 +214,14 @@ class OkotTrajectory:
         decision = journey.decide(self._status, message, workflow.now())
         if isinstance(decision, journey.Rejected):
             raise ApplicationError(decision.reason, type="Rejected", non_retryable=True)
+        return message, decision
+
+    def _validate(self, name: MessageName, payload: Any) -> None:
+        self._decide(name, payload)
 
     def _handle_update(self, name: MessageName, payload: Any) -> TrajectoryStatus:
-        self._validate(name, payload)  # re-checked: the state may have moved since
-        message = self._parse(name, payload)
-        decision = journey.decide(self._status, message, workflow.now())
-        assert isinstance(decision, journey.Accepted)
-        self._apply_message(message, decision, payload)
+        message, decision = self._decide(name, payload)  # again: the state may have moved
+        self._apply_message(message, decision)
         return self._status
 
     def _handle_signal(self, name: MessageName, payload: Any) -> None:
@@ -236,9 +238,9 @@ class OkotTrajectory:
                          self._status, (), reason=decision.reason,
                          payload=message.model_dump(mode="json"))
             return
-        self._apply_message(message, decision, payload)
+        self._apply_message(message, decision)
 
-    def _apply_message(self, message: Message, decision: journey.Accepted, payload: Any) -> None:
+    def _apply_message(self, message: Message, decision: journey.Accepted) -> None:
         before = self._status
         self._status = decision.status
         workflow.logger.info(
