@@ -22,11 +22,20 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.notify import Delivery, NotifyActivities
 from activities.record import RecordActivities
 from activities.register import EmbeddedRegistrationGateway, RegisterActivities
-from okot.database import get_engine, prepare_database
-from okot.logging import configure_logging, get_logger
-from okot.registration import RegistrationGateway
-from okot.settings import Settings, get_settings
-from okot.temporal import connect
+from okot.db.engine import (
+    get_engine,
+    prepare_database,
+)
+from okot.logging import (
+    configure_logging,
+    get_logger,
+)
+from okot.settings import (
+    Settings,
+    get_settings,
+)
+from okot.temporal.connection import connect
+from okot.vdab.gateway import RegistrationGateway
 from workflows.trajectory import OkotTrajectory
 
 log = get_logger("okot.worker")
@@ -70,7 +79,7 @@ def delivery_from_settings(settings: Settings, engine: Engine) -> Delivery | Non
 
 
 def gateway_from_settings(settings: Settings, engine: Engine) -> RegistrationGateway:
-    from okot.registration import gateway_from_settings as build
+    from okot.vdab.gateway import gateway_from_settings as build
 
     return build(settings, EmbeddedRegistrationGateway(engine))
 

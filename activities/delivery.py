@@ -12,8 +12,10 @@ import asyncio
 from sqlalchemy import Engine
 
 from activities.notify import Delivery, PermanentFailure
-from okot import mail, staff
-from okot.model import Notice, Role
+from okot.db import staff
+from okot.domain.status import Notice
+from okot.domain.values import Role
+from okot.mail import compose as mail
 from okot.settings import Settings
 
 

@@ -14,8 +14,12 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from okot import store
-from okot.model import Notice, NotifyRequest, NotifyResult
+from okot.db import store
+from okot.domain.effects import (
+    NotifyRequest,
+    NotifyResult,
+)
+from okot.domain.status import Notice
 
 
 class PermanentFailure(Exception):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from temporalio import activity
 
-from okot import store
-from okot.model import RecordRequest
+from okot.db import store
+from okot.domain.effects import RecordRequest
 
 
 class RecordActivities:

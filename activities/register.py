@@ -8,9 +8,15 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from okot import store
-from okot.model import RegisterRequest, RegisterResult
-from okot.registration import PermanentRegistrationError, RegistrationGateway
+from okot.db import store
+from okot.domain.effects import (
+    RegisterRequest,
+    RegisterResult,
+)
+from okot.vdab.gateway import (
+    PermanentRegistrationError,
+    RegistrationGateway,
+)
 
 
 class EmbeddedRegistrationGateway:

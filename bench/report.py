@@ -40,10 +40,26 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from okot.calendar import add_months, is_working_day
-from okot.database import create_engine_for, upgrade
-from okot.reports import Report, ReportFilter, StageTime, build_report
-from okot.tables import STAGE_VISIT, TRAJECTORY, StageVisit, Trajectory
+from okot.db.engine import (
+    create_engine_for,
+    upgrade,
+)
+from okot.db.reports import (
+    Report,
+    ReportFilter,
+    StageTime,
+    build_report,
+)
+from okot.db.tables import (
+    STAGE_VISIT,
+    TRAJECTORY,
+    StageVisit,
+    Trajectory,
+)
+from okot.domain.calendar import (
+    add_months,
+    is_working_day,
+)
 
 TODAY = date(2026, 1, 5)
 FIRST = date(2019, 1, 7)

@@ -16,7 +16,10 @@ import structlog
 import temporalio.activity
 import temporalio.workflow
 
-from okot.settings import LogFormat, get_settings
+from okot.settings import (
+    LogFormat,
+    get_settings,
+)
 
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,

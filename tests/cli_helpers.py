@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
-from okot.calendar import local_date
-from okot.cli import app
+from okot.cli.main import app
+from okot.domain.calendar import local_date
 from okot.settings import get_settings
 
 runner = CliRunner()

@@ -12,9 +12,12 @@ from sqlalchemy import Engine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from okot import search_attributes as sa
-from okot.database import get_engine, prepare_database
-from okot.temporal import register_search_attributes
+from okot.db.engine import (
+    get_engine,
+    prepare_database,
+)
+from okot.temporal import search_attributes as sa
+from okot.temporal.connection import register_search_attributes
 
 pytest_plugins = ("db_fixtures",)
 

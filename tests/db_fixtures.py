@@ -33,22 +33,30 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from okot import journey
-from okot.calendar import add_months, next_working_day
-from okot.database import create_engine_for, upgrade
-from okot.model import (
+from okot.db.engine import (
+    create_engine_for,
+    upgrade,
+)
+from okot.db.tables import metadata
+from okot.domain import journey
+from okot.domain.calendar import (
+    add_months,
+    next_working_day,
+)
+from okot.domain.effects import RecordRequest
+from okot.domain.messages import parse_message
+from okot.domain.status import (
+    OpenTrajectory,
+    TimelineEntry,
+    TrajectoryStatus,
+)
+from okot.domain.values import (
     SYSTEM_ACTOR,
     Actor,
     MessageName,
-    OpenTrajectory,
-    RecordRequest,
     Role,
     Stage,
-    TimelineEntry,
-    TrajectoryStatus,
-    parse_message,
 )
-from okot.tables import metadata
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -359,7 +367,7 @@ class Cli:
         import typer
         from typer.testing import CliRunner
 
-        from okot.cli_data import register
+        from okot.cli.data import register
         from okot.settings import get_settings
 
         for name, value in {"OKOT_DATABASE_URL": self.url, **(env or {})}.items():

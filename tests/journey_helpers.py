@@ -1,4 +1,4 @@
-"""Shared builders for the tests of the pure core (okot.journey, okot.model, okot.calendar).
+"""Shared builders for the tests of the pure core (okot.domain.journey, okot.model, okot.domain.calendar).
 
 Every status a test starts from is reached through real messages applied with
 :func:`okot.journey.decide` (and the registration system events), never by
@@ -14,17 +14,21 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from okot import journey
-from okot.model import (
+from okot.domain import journey
+from okot.domain.messages import (
     Message,
-    MessageName,
+    parse_message,
+)
+from okot.domain.policy import ReminderPolicy
+from okot.domain.status import (
     Notice,
     OpenTrajectory,
-    ReminderPolicy,
+    TrajectoryStatus,
+)
+from okot.domain.values import (
+    MessageName,
     Role,
     Stage,
-    TrajectoryStatus,
-    parse_message,
 )
 
 BRUSSELS = ZoneInfo("Europe/Brussels")

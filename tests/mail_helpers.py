@@ -18,10 +18,10 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from okot.mail import StaffContact
-from okot.model import Role
-from okot.ports import free_port
+from okot.domain.values import Role
+from okot.mail.compose import StaffContact
 from okot.settings import Settings
+from okot_dev.ports import free_port
 
 # ------------------------------------------------------------------ the staff
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from okot.calendar import (
+from okot.domain.calendar import (
     BRUSSELS,
     add_months,
     add_working_days,

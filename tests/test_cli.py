@@ -13,18 +13,20 @@ import typer
 from sqlalchemy import Engine
 from typer.main import get_command
 
-from okot import cli, journey
-from okot.model import (
+from okot.cli import main as cli
+from okot.db.staff import (
+    import_members,
+    parse_csv,
+)
+from okot.domain import journey
+from okot.domain.messages import (
     MESSAGE_TYPES,
-    Actor,
     AgreeFollowUp,
     ConfirmHandover,
     ConfirmStart,
     DeclineAgreement,
     GiveAgreement,
     Message,
-    MessageName,
-    OpenTrajectory,
     PostponeStart,
     Reassign,
     RecordEmployment,
@@ -33,15 +35,21 @@ from okot.model import (
     RecordPrecheck,
     RecordProgress,
     RecordScreening,
-    Role,
     ScheduleIntake,
-    Stage,
     SubmitCandidacy,
-    TimelineEntry,
-    TrajectoryStatus,
     Withdraw,
 )
-from okot.staff import import_members, parse_csv
+from okot.domain.status import (
+    OpenTrajectory,
+    TimelineEntry,
+    TrajectoryStatus,
+)
+from okot.domain.values import (
+    Actor,
+    MessageName,
+    Role,
+    Stage,
+)
 from tests.cli_helpers import Cli, configure, one_line
 
 CW = Actor(role=Role.CASEWORKER, id="cw-anna")

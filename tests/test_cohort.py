@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from okot.cohort import (
+from okot.cli.cohort import (
     COLUMNS,
     CohortFileError,
     CohortProblem,

@@ -26,9 +26,12 @@ from sqlalchemy.engine import make_url
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 
-from okot import devstack, ports
-from okot import search_attributes as sa
 from okot.settings import Settings
+from okot.temporal import search_attributes as sa
+from okot_dev import (
+    devstack,
+    ports,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"

@@ -8,11 +8,18 @@ from datetime import date
 from db_fixtures import Cli, simulate
 from sqlalchemy.engine import Engine
 
-from okot.calendar import local_date, working_days_between
-from okot.caseload import caseload
-from okot.journey import awaiting
-from okot.model import RecordRequest, Role, Stage
-from okot.store import record_event
+from okot.db.caseload import caseload
+from okot.db.store import record_event
+from okot.domain.calendar import (
+    local_date,
+    working_days_between,
+)
+from okot.domain.effects import RecordRequest
+from okot.domain.journey import awaiting
+from okot.domain.values import (
+    Role,
+    Stage,
+)
 
 pytest_plugins = ("db_fixtures",)
 

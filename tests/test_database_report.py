@@ -19,9 +19,7 @@ from db_fixtures import Backend, Cli, Simulated, clear, simulate_many
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from okot.calendar import local_date, working_days_between
-from okot.model import EmploymentCheck, Stage, TrainingResult, TrajectoryStatus
-from okot.reports import (
+from okot.db.reports import (
     Report,
     ReportFilter,
     StageTime,
@@ -30,7 +28,17 @@ from okot.reports import (
     to_csv,
     to_json,
 )
-from okot.store import record_event
+from okot.db.store import record_event
+from okot.domain.calendar import (
+    local_date,
+    working_days_between,
+)
+from okot.domain.status import TrajectoryStatus
+from okot.domain.values import (
+    EmploymentCheck,
+    Stage,
+    TrainingResult,
+)
 
 SIMS = simulate_many(180, seed=42)
 

@@ -8,12 +8,26 @@ from db_fixtures import Cli, Simulated, simulate_many
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from okot.calendar import local_date
-from okot.model import Notice, NotifyRequest, RegisterRequest, Role
-from okot.reports import ReportFilter, build_report, to_csv
-from okot.retention import purge
-from okot.store import mark_notification, put_notification, record_event, record_registration
-from okot.tables import metadata
+from okot.db.reports import (
+    ReportFilter,
+    build_report,
+    to_csv,
+)
+from okot.db.retention import purge
+from okot.db.store import (
+    mark_notification,
+    put_notification,
+    record_event,
+    record_registration,
+)
+from okot.db.tables import metadata
+from okot.domain.calendar import local_date
+from okot.domain.effects import (
+    NotifyRequest,
+    RegisterRequest,
+)
+from okot.domain.status import Notice
+from okot.domain.values import Role
 
 CUTOFF = date(2023, 1, 1)
 FILTERS = [ReportFilter(), ReportFilter(ocmw="gent"),

@@ -14,7 +14,7 @@ from db_fixtures import PG_URL, Backend, postgres_reachable
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
-from okot.database import (
+from okot.db.engine import (
     DatabaseNotReady,
     alembic_config,
     check_at_head,
@@ -25,7 +25,7 @@ from okot.database import (
     prepare_database,
     upgrade,
 )
-from okot.tables import metadata
+from okot.db.tables import metadata
 
 TABLES = {"trajectory", "stage_visit", "audit_log", "outbox", "registration", "staff"}
 

@@ -9,15 +9,15 @@ from db_fixtures import Cli
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from okot.model import Role
-from okot.staff import (
+from okot.db.staff import (
     StaffImportError,
     import_csv,
     lookup_staff,
     parse_csv,
     require_staff,
 )
-from okot.tables import STAFF
+from okot.db.tables import STAFF
+from okot.domain.values import Role
 
 CSV = """id,role,name,email,phone,ocmw,teamlead
 cw.anna,caseworker,Anna Peeters,anna.peeters@ocmw-gent.be,09 123 45 67,gent,tl.chris

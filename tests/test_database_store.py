@@ -1,4 +1,4 @@
-"""The write API of okot.store: idempotent, out-of-order safe, never logs free text."""
+"""The write API of okot.db.store: idempotent, out-of-order safe, never logs free text."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from db_fixtures import simulate, simulate_many
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from okot.calendar import local_date, working_days_between
-from okot.model import Notice, NotifyRequest, RecordRequest, RegisterRequest, Role
-from okot.store import (
+from okot.db.store import (
     get_notification,
     list_notifications,
     mark_notification,
@@ -22,7 +20,24 @@ from okot.store import (
     record_event,
     record_registration,
 )
-from okot.tables import AUDIT_LOG, OUTBOX, REGISTRATION, STAGE_VISIT, TRAJECTORY
+from okot.db.tables import (
+    AUDIT_LOG,
+    OUTBOX,
+    REGISTRATION,
+    STAGE_VISIT,
+    TRAJECTORY,
+)
+from okot.domain.calendar import (
+    local_date,
+    working_days_between,
+)
+from okot.domain.effects import (
+    NotifyRequest,
+    RecordRequest,
+    RegisterRequest,
+)
+from okot.domain.status import Notice
+from okot.domain.values import Role
 
 pytest_plugins = ("db_fixtures",)
 

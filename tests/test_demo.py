@@ -8,17 +8,21 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlalchemy import Engine
 
-from okot import demo, journey
-from okot.calendar import BRUSSELS, add_working_days
-from okot.model import (
+from okot.db.staff import parse_csv
+from okot.domain import journey
+from okot.domain.calendar import (
+    BRUSSELS,
+    add_working_days,
+)
+from okot.domain.policy import ReminderPolicy
+from okot.domain.status import TrajectoryStatus
+from okot.domain.values import (
     Closure,
-    ReminderPolicy,
     Role,
     Stage,
-    TrajectoryStatus,
     looks_like_national_register_number,
 )
-from okot.staff import parse_csv
+from okot_dev import demo
 
 TODAY = date(2026, 3, 11)  # a Wednesday
 NOW = datetime.combine(TODAY, time(10, 0), tzinfo=BRUSSELS).astimezone(UTC)

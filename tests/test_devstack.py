@@ -23,11 +23,20 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import running_worker
 
-from okot import demo, devstack, mail, ports, trajectories
-from okot import search_attributes as sa
-from okot.mailcatcher import MailCatcher, list_mails
-from okot.model import Stage
+from okot.domain.values import Stage
+from okot.mail import compose as mail
 from okot.settings import Settings
+from okot.temporal import search_attributes as sa
+from okot.temporal import trajectories
+from okot_dev import (
+    demo,
+    devstack,
+    ports,
+)
+from okot_dev.mailcatcher import (
+    MailCatcher,
+    list_mails,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -200,7 +209,7 @@ async def test_seeding_twice_does_not_duplicate(
 
 DEV_APP = """
 import typer
-from okot import devstack
+from okot_dev import devstack
 app = typer.Typer()
 devstack.register(app)
 @app.command()

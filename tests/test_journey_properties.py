@@ -27,16 +27,20 @@ from journey_helpers import (
 )
 from pydantic import ValidationError
 
-from okot import journey
-from okot.model import (
+from okot.domain import journey
+from okot.domain.messages import (
     MESSAGE_TYPES,
     Message,
-    MessageName,
+)
+from okot.domain.policy import ReminderPolicy
+from okot.domain.status import (
     Notice,
-    ReminderPolicy,
+    TrajectoryStatus,
+)
+from okot.domain.values import (
+    MessageName,
     Role,
     Stage,
-    TrajectoryStatus,
 )
 
 UTC = ZoneInfo("UTC")

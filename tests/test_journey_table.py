@@ -33,8 +33,9 @@ from journey_helpers import (
     today,
 )
 
-from okot import journey
-from okot.model import (
+from okot.domain import journey
+from okot.domain.status import TrajectoryStatus
+from okot.domain.values import (
     Closure,
     DeadlineKind,
     EmploymentCheck,
@@ -42,7 +43,6 @@ from okot.model import (
     Role,
     Stage,
     TrainingResult,
-    TrajectoryStatus,
 )
 
 M = MessageName

@@ -12,7 +12,10 @@ import pytest
 import structlog
 import temporalio.activity
 
-from okot.logging import configure_logging, get_logger
+from okot.logging import (
+    configure_logging,
+    get_logger,
+)
 from okot.settings import LogFormat
 
 

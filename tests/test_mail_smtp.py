@@ -9,7 +9,7 @@ from pathlib import Path
 import mail_helpers as h
 import pytest
 
-from okot.mail import (
+from okot.mail.compose import (
     DeliveryError,
     PermanentDeliveryError,
     TemporaryDeliveryError,

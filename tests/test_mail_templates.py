@@ -12,8 +12,26 @@ import mail_helpers as h
 import pytest
 from pydantic import ValidationError
 
-from okot import journey
-from okot.mail import (
+from okot.domain import journey
+from okot.domain.messages import (
+    GiveAgreement,
+    Reassign,
+    RecordPrecheck,
+    SubmitCandidacy,
+    Withdraw,
+)
+from okot.domain.status import (
+    Notice,
+    OpenTrajectory,
+)
+from okot.domain.values import (
+    Actor,
+    CandidacyChannel,
+    DeadlineKind,
+    Role,
+    StudyLevel,
+)
+from okot.mail.compose import (
     TEMPLATE_DIR,
     TEMPLATE_TITLES,
     TEMPLATES,
@@ -26,20 +44,6 @@ from okot.mail import (
     message_id_for,
     render,
     resolve_people,
-)
-from okot.model import (
-    Actor,
-    CandidacyChannel,
-    DeadlineKind,
-    GiveAgreement,
-    Notice,
-    OpenTrajectory,
-    Reassign,
-    RecordPrecheck,
-    Role,
-    StudyLevel,
-    SubmitCandidacy,
-    Withdraw,
 )
 
 BRIEF_TEMPLATES = {
@@ -416,7 +420,7 @@ def test_unresolvable_people_are_permanent_errors_without_personal_data() -> Non
 
 
 def test_every_notice_of_a_real_journey_renders() -> None:
-    """Drive okot.journey through a trajectory and render every notice it emits."""
+    """Drive okot.domain.journey through a trajectory and render every notice it emits."""
     t0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
     cw = Actor(role=Role.CASEWORKER, id=h.CASEWORKER.id)
     tl = Actor(role=Role.TEAMLEAD, id=h.TEAMLEAD.id)

@@ -16,9 +16,12 @@ from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import Driver
 
 from activities.delivery import MailDelivery
-from okot.calendar import add_months
-from okot.model import (
-    Actor,
+from okot.db.staff import (
+    StaffMember,
+    import_members,
+)
+from okot.domain.calendar import add_months
+from okot.domain.messages import (
     ConfirmHandover,
     ConfirmStart,
     GiveAgreement,
@@ -26,11 +29,13 @@ from okot.model import (
     RecordInfo,
     RecordPrecheck,
     RecordScreening,
-    Role,
-    Stage,
     SubmitCandidacy,
 )
-from okot.staff import StaffMember, import_members
+from okot.domain.values import (
+    Actor,
+    Role,
+    Stage,
+)
 from worker import build_worker
 
 CW = Actor(role=Role.CASEWORKER, id=h.CASEWORKER.id)

@@ -7,19 +7,21 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from okot.model import (
-    Actor,
+from okot.domain.messages import (
     ConfirmStart,
-    OpenTrajectory,
     Reassign,
     RecordScreening,
-    ReminderPolicy,
-    ScreeningReason,
-    StudyLevel,
     SubmitCandidacy,
     Withdraw,
-    looks_like_national_register_number,
     parse_message,
+)
+from okot.domain.policy import ReminderPolicy
+from okot.domain.status import OpenTrajectory
+from okot.domain.values import (
+    Actor,
+    ScreeningReason,
+    StudyLevel,
+    looks_like_national_register_number,
     workflow_id_for,
 )
 

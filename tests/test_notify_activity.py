@@ -10,10 +10,15 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.delivery import MailDelivery
 from activities.notify import NotifyActivities
-from okot import store
-from okot.mail import TemporaryDeliveryError
-from okot.model import Notice, NotifyRequest, Role
-from okot.staff import StaffMember, import_members
+from okot.db import store
+from okot.db.staff import (
+    StaffMember,
+    import_members,
+)
+from okot.domain.effects import NotifyRequest
+from okot.domain.status import Notice
+from okot.domain.values import Role
+from okot.mail.compose import TemporaryDeliveryError
 
 
 def _request(key: str = "okot-GENT-1:3:candidacy_submitted:caseworker:cw-anna",
@@ -101,7 +106,7 @@ def test_outbox_cli_lists_failed_and_retry_resends(
 
     from typer.testing import CliRunner
 
-    from okot.cli import app
+    from okot.cli.main import app
     from okot.settings import get_settings
 
     refusing = h.RecordingHandler(rcpt_replies=["550 5.1.1 No such user"])

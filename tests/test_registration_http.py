@@ -14,16 +14,21 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from okot import cli_vdab, vdab_sim
-from okot.model import RegisterRequest
-from okot.registration import (
+from okot.domain.effects import RegisterRequest
+from okot.settings import Settings
+from okot.vdab.gateway import (
     HttpRegistrationGateway,
     PermanentRegistrationError,
     RegistrationGateway,
     TemporaryRegistrationError,
     gateway_from_settings,
 )
-from okot.settings import Settings
+from okot_dev import (
+    commands as cli_vdab,
+)
+from okot_dev import (
+    vdab_sim,
+)
 
 
 def request(case_id: str = h.CASE_ID, key: str | None = None, ocmw: str = "gent") -> RegisterRequest:
@@ -246,7 +251,7 @@ def test_simulator_rejects_a_bad_fail_rate() -> None:
 async def test_python_dash_m_entry_point() -> None:
     port = h.free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "okot.vdab_sim", "--port", str(port), "--fail-rate", "0",
+        [sys.executable, "-m", "okot_dev.vdab_sim", "--port", str(port), "--fail-rate", "0",
          "--latency", "5"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )

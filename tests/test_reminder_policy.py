@@ -20,15 +20,15 @@ from journey_helpers import (
     opened,
 )
 
-from okot import journey
-from okot.model import (
+from okot.domain import journey
+from okot.domain.policy import ReminderPolicy
+from okot.domain.status import TrajectoryStatus
+from okot.domain.values import (
     Closure,
     DeadlineKind,
     MessageName,
-    ReminderPolicy,
     Role,
     Stage,
-    TrajectoryStatus,
 )
 
 M = MessageName

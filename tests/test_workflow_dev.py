@@ -13,16 +13,16 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import CW, MED, Driver, candidacy, running_worker
 
-from okot import trajectories
-from okot.model import (
+from okot.domain.messages import (
     ConfirmHandover,
     GiveAgreement,
-    OpenTrajectory,
     RecordPrecheck,
     RecordScreening,
-    Stage,
     SubmitCandidacy,
 )
+from okot.domain.status import OpenTrajectory
+from okot.domain.values import Stage
+from okot.temporal import trajectories
 
 
 async def _to_screening(d: Driver, ocmw: str) -> None:
@@ -141,8 +141,9 @@ async def test_cancel_right_after_messages_always_closes_as_cancelled(
 ) -> None:
     """A cancellation may land while an activity runs (it then surfaces as an
     activity failure): it must never be swallowed nor fail the workflow."""
-    from okot import store
-    from okot.model import Closure, TrajectoryStatus
+    from okot.db import store
+    from okot.domain.status import TrajectoryStatus
+    from okot.domain.values import Closure
 
     async with running_worker(dev_env.client, engine, task_queue):
         for attempt in range(8):

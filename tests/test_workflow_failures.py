@@ -9,17 +9,21 @@ from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import CW, Driver, candidacy
 
 from activities.notify import PermanentFailure
-from okot import store
-from okot.model import (
-    Closure,
-    GiveAgreement,
-    Notice,
+from okot.db import store
+from okot.domain.effects import (
     RegisterRequest,
     RegisterResult,
-    Stage,
+)
+from okot.domain.messages import GiveAgreement
+from okot.domain.status import (
+    Notice,
     TrajectoryStatus,
 )
-from okot.registration import PermanentRegistrationError
+from okot.domain.values import (
+    Closure,
+    Stage,
+)
+from okot.vdab.gateway import PermanentRegistrationError
 from worker import build_worker
 
 
@@ -110,8 +114,8 @@ async def test_cancelling_the_workflow_closes_the_trajectory_as_cancelled(
 async def test_registration_through_vdab_sim_retries_5xx_until_success(
     ts_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str
 ) -> None:
-    from okot.registration import HttpRegistrationGateway
-    from okot.vdab_sim import running
+    from okot.vdab.gateway import HttpRegistrationGateway
+    from okot_dev.vdab_sim import running
 
     with running(fail_rate=0.7, seed=3) as vdab:
         gateway = HttpRegistrationGateway(vdab.url, timeout=5.0)

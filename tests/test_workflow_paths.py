@@ -25,11 +25,15 @@ from workflow_helpers import (
     save_history_enabled,
 )
 
-from okot import store
-from okot.calendar import add_months, add_working_days, local_date, next_working_day
-from okot.model import (
+from okot.db import store
+from okot.domain.calendar import (
+    add_months,
+    add_working_days,
+    local_date,
+    next_working_day,
+)
+from okot.domain.messages import (
     AgreeFollowUp,
-    Closure,
     ConfirmHandover,
     ConfirmStart,
     DeclineAgreement,
@@ -40,11 +44,14 @@ from okot.model import (
     RecordInfo,
     RecordPrecheck,
     RecordScreening,
-    Stage,
     SubmitCandidacy,
-    TrainingResult,
-    TrajectoryStatus,
     Withdraw,
+)
+from okot.domain.status import TrajectoryStatus
+from okot.domain.values import (
+    Closure,
+    Stage,
+    TrainingResult,
 )
 
 

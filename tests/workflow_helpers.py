@@ -15,18 +15,22 @@ from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from okot import trajectories
-from okot.calendar import local_date
-from okot.model import (
-    Actor,
+from okot.domain.calendar import local_date
+from okot.domain.messages import (
     Message,
-    OpenTrajectory,
     RecordPrecheck,
-    Role,
     SubmitCandidacy,
+)
+from okot.domain.status import (
+    OpenTrajectory,
     TimelineEntry,
     TrajectoryStatus,
 )
+from okot.domain.values import (
+    Actor,
+    Role,
+)
+from okot.temporal import trajectories
 from worker import build_worker
 
 HISTORIES = Path(__file__).parent / "histories"

@@ -2,7 +2,7 @@
 
 The workflow owns time, messages and activities; the rules of the journey
 (what is allowed where, what it changes, which deadline follows) live in
-:mod:`okot.journey` and are only applied here. Every message of
+:mod:`okot.domain.journey` and are only applied here. Every message of
 ``shared/domain.md`` is both an Update (validated first: a rejection leaves no
 trace) and a Signal of the same name (an invalid signal changes nothing and is
 recorded in the timeline as rejected).
@@ -22,30 +22,36 @@ from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from okot import journey
-    from okot import search_attributes as sa
-    from okot.model import (
-        SYSTEM_ACTOR,
-        Actor,
-        CarriedState,
-        Message,
-        MessageName,
-        Notice,
+    from okot.domain import journey
+    from okot.domain.effects import (
         NotifyRequest,
         NotifyResult,
-        OpenTrajectory,
         RecordRequest,
         RegisterRequest,
         RegisterResult,
-        Stage,
-        SystemEvent,
+    )
+    from okot.domain.messages import (
+        Message,
+        parse_message,
+    )
+    from okot.domain.status import (
+        CarriedState,
+        Notice,
+        OpenTrajectory,
         TimelineEntry,
         TrajectoryStatus,
-        parse_message,
-        workflow_id_for,
     )
+    from okot.domain.values import (
+        SYSTEM_ACTOR,
+        Actor,
+        MessageName,
+        Stage,
+        SystemEvent,
+    )
+    from okot.temporal import search_attributes as sa
+    from okot.temporal.contract import STATUS_QUERY, TIMELINE_QUERY, WORKFLOW_TYPE
+    from okot.temporal.ui_texts import current_details
 
-WORKFLOW_TYPE = "OkotTrajectory"
 TIMELINE_LIMIT = 2000
 """Newest timeline entries kept in the workflow; the database keeps them all."""
 
@@ -400,11 +406,11 @@ class OkotTrajectory:
 
     # ------------------------------------------------------------------ queries
 
-    @workflow.query(name="status", description="The whole current picture of the trajectory")
+    @workflow.query(name=STATUS_QUERY, description="The whole current picture of the trajectory")
     def status(self) -> TrajectoryStatus:
         return self._status
 
-    @workflow.query(name="timeline",
+    @workflow.query(name=TIMELINE_QUERY,
                     description="Every accepted and rejected message and system event")
     def timeline(self) -> list[TimelineEntry]:
         return list(self._timeline)
@@ -444,47 +450,6 @@ class OkotTrajectory:
     withdraw_signal = _signal(MessageName.WITHDRAW, "Client stops before the start")
     reassign = _update(MessageName.REASSIGN, "Another caseworker or mediator takes over")
     reassign_signal = _signal(MessageName.REASSIGN, "Another caseworker or mediator takes over")
-
-
-def current_details(status: TrajectoryStatus) -> str:
-    """The Markdown shown as the workflow's current details in the Web UI."""
-    lines = [f"**Stage:** `{status.stage.value}` since {status.stage_since.date().isoformat()}"]
-    if status.candidacy is not None:
-        lines.append(
-            f"**Programme:** {status.candidacy.programme} ({status.candidacy.study_level.value})"
-        )
-    if status.closure is not None:
-        lines.append(f"**Closed:** `{status.closure.value}`")
-    if status.outcome is not None:
-        lines.append(f"**Training result:** `{status.outcome.value}`")
-    deadline = status.next_deadline
-    if deadline is not None:
-        lines.append(f"**Next deadline:** {deadline.due.isoformat()} ({deadline.kind.value})")
-    lines.append(f"**Awaiting:** {journey.awaiting(status)}")
-    if status.overdue:
-        lines.append("**Overdue:** yes")
-    lines.append(f"**Caseworker:** `{status.caseworker}` · **Mediator:** `{status.mediator or '-'}`")
-    lines.append(
-        f"**Reminders sent:** {status.reminders_sent} · **Escalations:** {status.escalations_sent}"
-    )
-    return "\n\n".join(lines)
-
-
-def static_summary(request: OpenTrajectory) -> str:
-    """The static summary set when the trajectory is started (no personal data)."""
-    return f"OKOT {request.case_id} · OCMW {request.ocmw}"
-
-
-def static_details(request: OpenTrajectory, programme: str | None = None) -> str:
-    parts = [
-        f"**Case:** `{request.case_id}`",
-        f"**OCMW:** `{request.ocmw}`",
-        f"**Programme:** {programme or 'to be chosen at candidacy'}",
-        f"**Caseworker at opening:** `{request.caseworker}`",
-        f"**Registered jobseeker at opening:** {'yes' if request.registered_jobseeker else 'no'}",
-        f"**Workflow id:** `{workflow_id_for(request.case_id)}`",
-    ]
-    return "\n\n".join(parts)
 
 
 def _failure_text(err: ActivityError, fallback: str) -> str:

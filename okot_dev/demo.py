@@ -4,9 +4,9 @@ Two halves, kept apart on purpose:
 
 * the **plan** (:func:`plan`) is pure: which case exists, who handles it, how
   far it goes and which messages take it there, computed from ``today`` only.
-  The tests run it through :mod:`okot.journey` without any server;
+  The tests run it through :mod:`okot.domain.journey` without any server;
 * the **seeding** (:func:`seed`) runs that plan through real workflows with
-  :mod:`okot.trajectories` (open, then one Update per message), so every demo
+  :mod:`okot.temporal.trajectories` (open, then one Update per message), so every demo
   case has a true history, timeline, audit log and notifications. Nothing is
   written into a state directly.
 
@@ -42,22 +42,24 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from okot import trajectories
-from okot.calendar import add_working_days, local_date
-from okot.model import (
-    Actor,
+from okot.db.staff import (
+    ImportResult,
+    StaffMember,
+    import_members,
+    parse_csv,
+)
+from okot.db.tables import TRAJECTORY
+from okot.domain.calendar import (
+    add_working_days,
+    local_date,
+)
+from okot.domain.messages import (
     AgreeFollowUp,
-    CandidacyChannel,
-    Closure,
     ConfirmHandover,
     ConfirmStart,
     DeclineAgreement,
-    FollowUpLead,
     GiveAgreement,
-    HandoverChannel,
-    InfoChannel,
     Message,
-    OpenTrajectory,
     PostponeStart,
     Reassign,
     RecordEmployment,
@@ -66,19 +68,27 @@ from okot.model import (
     RecordPrecheck,
     RecordProgress,
     RecordScreening,
-    ReminderPolicy,
-    Role,
     ScheduleIntake,
+    SubmitCandidacy,
+    Withdraw,
+)
+from okot.domain.policy import ReminderPolicy
+from okot.domain.status import OpenTrajectory
+from okot.domain.values import (
+    Actor,
+    CandidacyChannel,
+    Closure,
+    FollowUpLead,
+    HandoverChannel,
+    InfoChannel,
+    Role,
     ScreeningReason,
     Stage,
     StudyLevel,
-    SubmitCandidacy,
     TrainingResult,
-    Withdraw,
     workflow_id_for,
 )
-from okot.staff import ImportResult, StaffMember, import_members, parse_csv
-from okot.tables import TRAJECTORY
+from okot.temporal import trajectories
 
 DATA_DIR: Final = Path(__file__).resolve().parent / "demo_data"
 STAFF_CSV: Final = DATA_DIR / "staff.csv"

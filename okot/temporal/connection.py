@@ -15,7 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 from temporalio.service import RPCError, RPCStatusCode
 
-from okot import search_attributes as sa
+from okot.temporal import search_attributes as sa
 
 DEFAULT_ADDRESS = "localhost:7233"
 

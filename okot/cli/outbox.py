@@ -17,11 +17,16 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from okot import store
-from okot.database import DatabaseNotReady, get_engine, prepare_database
-from okot.model import Notice, Role
+from okot.db import store
+from okot.db.engine import (
+    DatabaseNotReady,
+    get_engine,
+    prepare_database,
+)
+from okot.db.tables import Outbox
+from okot.domain.status import Notice
+from okot.domain.values import Role
 from okot.settings import get_settings
-from okot.tables import Outbox
 
 
 def _row_json(row: Outbox) -> dict[str, object]:
@@ -109,7 +114,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         try:
             message_id = asyncio.run(_resend(row))
-        except Exception as error:  # one line; never an address or a name (see okot.mail)
+        except Exception as error:  # one line; never an address or a name (see okot.mail.compose)
             store.mark_notification(engine, outbox_id, "failed", str(error))
             typer.echo(f"error: notification {outbox_id} not delivered: {error}", err=True)
             raise typer.Exit(2) from None

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from okot import vdab_sim
+from okot_dev import vdab_sim
 
 
 def register(app: typer.Typer) -> None:

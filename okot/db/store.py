@@ -23,19 +23,34 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from okot.calendar import local_date, working_days_between
-from okot.database import session, write
-from okot.journey import awaiting
-from okot.logging import get_logger
-from okot.model import (
-    EmploymentCheck,
+from okot.db.engine import (
+    session,
+    write,
+)
+from okot.db.tables import (
+    AUDIT_LOG,
+    OUTBOX,
+    REGISTRATION,
+    STAGE_VISIT,
+    TRAJECTORY,
+    Outbox,
+)
+from okot.domain.calendar import (
+    local_date,
+    working_days_between,
+)
+from okot.domain.effects import (
     NotifyRequest,
     RecordRequest,
     RegisterRequest,
-    Stage,
-    TrajectoryStatus,
 )
-from okot.tables import AUDIT_LOG, OUTBOX, REGISTRATION, STAGE_VISIT, TRAJECTORY, Outbox
+from okot.domain.journey import awaiting
+from okot.domain.status import TrajectoryStatus
+from okot.domain.values import (
+    EmploymentCheck,
+    Stage,
+)
+from okot.logging import get_logger
 
 log = get_logger(__name__)
 

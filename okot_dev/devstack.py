@@ -6,11 +6,11 @@ the namespace and every Okot search attribute registered, the Web UI on its
 own port; it waits until the server answers and stops it cleanly.
 
 ``okot dev`` (:func:`run_dev`, wired into the CLI by :func:`register`) starts,
-in order: the mail catcher (:mod:`okot.mailcatcher`, SMTP on 1025 and a page
+in order: the mail catcher (:mod:`okot_dev.mailcatcher`, SMTP on 1025 and a page
 on 8025), the dev server (gRPC 7233, Web UI 8233, data in ``var/``), the
 project's database and the demo staff directory, the worker (in this
 process, sending real SMTP to the catcher), then seeds the demo caseload
-(:mod:`okot.demo`; skipped for cases that exist already) and prints where to
+(:mod:`okot_dev.demo`; skipped for cases that exist already) and prints where to
 look. Ctrl-C stops the worker first, then the server and the catcher.
 """
 
@@ -40,13 +40,20 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, UpdateNa
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from okot import demo, trajectories
-from okot import search_attributes as sa
-from okot.calendar import local_date
-from okot.model import Stage
-from okot.ports import LOOPBACK, port_is_free
+from okot.domain.calendar import local_date
+from okot.domain.values import Stage
 from okot.settings import VAR_DIR
-from okot.temporal import connect, register_search_attributes
+from okot.temporal import search_attributes as sa
+from okot.temporal import trajectories
+from okot.temporal.connection import (
+    connect,
+    register_search_attributes,
+)
+from okot_dev import demo
+from okot_dev.ports import (
+    LOOPBACK,
+    port_is_free,
+)
 
 DEFAULT_PORT: Final = 7233
 DEFAULT_UI_PORT: Final = 8233
@@ -380,10 +387,17 @@ def banner(
 async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) -> int:
     """``okot dev``: start everything, seed, print where to look, run until Ctrl-C."""
     # Imported here: the worker pulls in the workflow sandbox and every activity.
-    from okot.database import DatabaseNotReady, get_engine, prepare_database
+    from okot.db.engine import (
+        DatabaseNotReady,
+        get_engine,
+        prepare_database,
+    )
     from okot.logging import configure_logging
-    from okot.mailcatcher import MailCatcher, PortInUse
     from okot.settings import get_settings
+    from okot_dev.mailcatcher import (
+        MailCatcher,
+        PortInUse,
+    )
     from worker import build_worker, delivery_from_settings, gateway_from_settings
 
     var_dir = options.var_dir.resolve()

@@ -20,7 +20,7 @@ the columns :data:`COLUMNS`::
 Any other column is refused, so a column with personal data (a name, an
 address) never slips in. Every row is validated on its own: a bad row is
 reported with its line number and reason and does not stop the others.
-This module only parses; :mod:`okot.cli` opens the trajectories.
+This module only parses; :mod:`okot.cli.main` opens the trajectories.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from datetime import date
 
 from pydantic import ValidationError
 
-from okot.model import OpenTrajectory, looks_like_national_register_number
+from okot.domain.status import OpenTrajectory
+from okot.domain.values import looks_like_national_register_number
 
 COLUMNS: tuple[str, ...] = (
     "case_id",

@@ -18,27 +18,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from okot.calendar import add_months, add_working_days, due_at, local_date, next_working_day
-from okot.model import (
-    OPEN_STAGES,
-    STAGES_BEFORE_START,
+from okot.domain.calendar import (
+    add_months,
+    add_working_days,
+    due_at,
+    local_date,
+    next_working_day,
+)
+from okot.domain.messages import (
     AgreeFollowUp,
-    Candidacy,
-    Closure,
     ConfirmHandover,
     ConfirmStart,
-    Deadline,
-    DeadlineKind,
     DeclineAgreement,
-    Employment,
-    EmploymentCheck,
     GiveAgreement,
     Message,
-    MessageName,
-    Notice,
-    OpenTrajectory,
     PostponeStart,
-    Precheck,
     Reassign,
     RecordEmployment,
     RecordEnd,
@@ -46,14 +40,30 @@ from okot.model import (
     RecordPrecheck,
     RecordProgress,
     RecordScreening,
-    Role,
     ScheduleIntake,
-    Screening,
-    Stage,
-    StreamState,
     SubmitCandidacy,
-    TrajectoryStatus,
     Withdraw,
+)
+from okot.domain.status import (
+    Candidacy,
+    Deadline,
+    Employment,
+    Notice,
+    OpenTrajectory,
+    Precheck,
+    Screening,
+    StreamState,
+    TrajectoryStatus,
+)
+from okot.domain.values import (
+    OPEN_STAGES,
+    STAGES_BEFORE_START,
+    Closure,
+    DeadlineKind,
+    EmploymentCheck,
+    MessageName,
+    Role,
+    Stage,
 )
 
 MAX_PLANNING_DAYS = 2 * 366

@@ -22,13 +22,28 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine, make_url
 
-from okot.caseload import caseload
-from okot.database import DatabaseNotReady, get_engine, prepare_database, upgrade
-from okot.model import Role
-from okot.reports import ReportFilter, ReportFormat, build_report, by_section, to_csv, to_json
-from okot.retention import purge
+from okot.db.caseload import caseload
+from okot.db.engine import (
+    DatabaseNotReady,
+    get_engine,
+    prepare_database,
+    upgrade,
+)
+from okot.db.reports import (
+    ReportFilter,
+    ReportFormat,
+    build_report,
+    by_section,
+    to_csv,
+    to_json,
+)
+from okot.db.retention import purge
+from okot.db.staff import (
+    StaffImportError,
+    import_csv,
+)
+from okot.domain.values import Role
 from okot.settings import get_settings
-from okot.staff import StaffImportError, import_csv
 
 errors = Console(stderr=True)
 

@@ -21,10 +21,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from okot.database import write
+from okot.db.engine import write
+from okot.db.tables import STAFF
+from okot.domain.values import (
+    Role,
+    check_code,
+    check_staff_id,
+)
 from okot.logging import get_logger
-from okot.model import Role, check_code, check_staff_id
-from okot.tables import STAFF
 
 log = get_logger(__name__)
 

@@ -9,8 +9,8 @@
   for scripts);
 * ``okot import cohort.csv``: open a cohort of cases (idempotent);
 * ``okot worker``: run the worker (same as ``python worker.py``);
-* plus the database commands of :mod:`okot.cli_data`, ``okot vdab-sim``
-  (:mod:`okot.cli_vdab`) and ``okot dev`` (:mod:`okot.devstack`).
+* plus the database commands of :mod:`okot.cli.data`, ``okot vdab-sim``
+  (:mod:`okot_dev.commands`) and ``okot dev`` (:mod:`okot_dev.devstack`).
 
 Exit codes: 0 done; 1 trouble reaching Temporal or the database (nothing was
 decided); 2 refused (the workflow refused the message, a malformed option, an
@@ -44,10 +44,13 @@ from temporalio.client import Client, WorkflowExecution
 from temporalio.service import RPCError, RPCStatusCode
 from typer.core import TyperCommand, TyperGroup
 
-from okot import cli_data, cli_outbox, cli_vdab, devstack, journey, trajectories
-from okot import search_attributes as sa
-from okot import temporal as okot_temporal
-from okot.cohort import (
+from okot.cli import (
+    data as cli_data,
+)
+from okot.cli import (
+    outbox as cli_outbox,
+)
+from okot.cli.cohort import (
     CohortEntry,
     CohortFileError,
     CohortProblem,
@@ -55,27 +58,48 @@ from okot.cohort import (
     describe_validation_error,
     parse_cohort,
 )
-from okot.cohort import parse_date as _parse_cohort_date
-from okot.database import DatabaseNotReady, get_engine, prepare_database
-from okot.logging import configure_logging
-from okot.model import (
+from okot.cli.cohort import parse_date as _parse_cohort_date
+from okot.db.engine import (
+    DatabaseNotReady,
+    get_engine,
+    prepare_database,
+)
+from okot.db.staff import (
+    UnknownStaff,
+    require_staff,
+)
+from okot.db.tables import STAFF
+from okot.domain import journey
+from okot.domain.messages import (
     MESSAGE_TYPES,
-    Actor,
     Message,
-    MessageName,
+)
+from okot.domain.status import (
     OpenTrajectory,
-    Role,
-    Stage,
     TimelineEntry,
     TrajectoryStatus,
+)
+from okot.domain.values import (
+    Actor,
+    MessageName,
+    Role,
+    Stage,
     check_code,
     check_staff_id,
     workflow_id_for,
 )
+from okot.logging import configure_logging
 from okot.settings import get_settings
-from okot.staff import UnknownStaff, require_staff
-from okot.tables import STAFF
-from workflows.trajectory import WORKFLOW_TYPE
+from okot.temporal import connection as okot_temporal
+from okot.temporal import search_attributes as sa
+from okot.temporal import trajectories
+from okot.temporal.contract import WORKFLOW_TYPE
+from okot_dev import (
+    commands as cli_vdab,
+)
+from okot_dev import (
+    devstack,
+)
 
 T = TypeVar("T")
 

@@ -23,9 +23,14 @@ from datetime import UTC, date, datetime
 from sqlalchemy import delete, func, null, or_, select, update
 from sqlalchemy.engine import Engine
 
-from okot.database import write
+from okot.db.engine import write
+from okot.db.tables import (
+    AUDIT_LOG,
+    OUTBOX,
+    REGISTRATION,
+    TRAJECTORY,
+)
 from okot.logging import get_logger
-from okot.tables import AUDIT_LOG, OUTBOX, REGISTRATION, TRAJECTORY
 
 log = get_logger(__name__)
 

@@ -6,10 +6,10 @@ is registered by an activity (stage ``registering``). That activity calls a
 ``OKOT_REGISTRATION_GATEWAY`` (see :func:`gateway_from_settings`):
 
 - ``embedded``: the project's own database stands in for VDAB (written by
-  the lead in ``okot.store``; passed in here, so this module stays free of the
+  the lead in ``okot.db.store``; passed in here, so this module stays free of the
   database);
 - ``http``: :class:`HttpRegistrationGateway`, ``POST {OKOT_VDAB_URL}/jobseekers``
-  (the contract that :mod:`okot.vdab_sim` simulates).
+  (the contract that :mod:`okot_dev.vdab_sim` simulates).
 
 Every call carries the request's idempotency key (``Idempotency-Key`` header),
 so a retried activity registers the client once and gets the same reference.
@@ -30,7 +30,10 @@ from typing import Any, Final, Protocol, runtime_checkable
 import certifi
 import httpx
 
-from okot.model import RegisterRequest, RegisterResult
+from okot.domain.effects import (
+    RegisterRequest,
+    RegisterResult,
+)
 from okot.settings import Settings
 
 log = logging.getLogger(__name__)

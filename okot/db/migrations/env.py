@@ -1,6 +1,6 @@
 """Alembic environment for okot-flow.
 
-Run programmatically by :mod:`okot.database` (``okot db upgrade``); the
+Run programmatically by :mod:`okot.db.engine` (``okot db upgrade``); the
 connection to migrate is passed in ``config.attributes["connection"]``. Without
 one (a bare ``alembic`` call with this config) the database URL comes from the
 settings (``OKOT_DATABASE_URL``).
@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from okot.tables import metadata
+from okot.db.tables import metadata
 
 
 def _run(connection: Connection) -> None:
@@ -30,7 +30,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from okot.database import create_engine_for
+    from okot.db.engine import create_engine_for
     from okot.settings import get_settings
 
     engine = create_engine_for(get_settings().database_url)

@@ -7,21 +7,23 @@ drives a trajectory the same way.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from okot.calendar import local_date
-from okot.model import (
-    Message,
+from okot.domain.calendar import local_date
+from okot.domain.messages import Message
+from okot.domain.status import (
     OpenTrajectory,
     TimelineEntry,
     TrajectoryStatus,
-    workflow_id_for,
 )
+from okot.domain.values import workflow_id_for
 from okot.settings import get_settings
-from workflows.trajectory import OkotTrajectory, static_details, static_summary
+from okot.temporal.contract import STATUS_QUERY, TIMELINE_QUERY, WORKFLOW_TYPE
+from okot.temporal.ui_texts import static_details, static_summary
 
 MAX_BACKDATE_DAYS = 3 * 366
 
@@ -40,7 +42,7 @@ async def open_trajectory(
     task_queue: str | None = None,
     *,
     today: date | None = None,
-) -> WorkflowHandle[OkotTrajectory, TrajectoryStatus]:
+) -> WorkflowHandle[Any, TrajectoryStatus]:
     """Start ``OkotTrajectory`` for a case; refuses a second open trajectory.
 
     ``today`` (default: today in Brussels) bounds ``request.opened_on``.
@@ -57,8 +59,9 @@ async def open_trajectory(
             )
     try:
         return await client.start_workflow(
-            OkotTrajectory.run,
+            WORKFLOW_TYPE,
             request,
+            result_type=TrajectoryStatus,
             id=workflow_id,
             task_queue=task_queue or get_settings().task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
@@ -72,8 +75,8 @@ async def open_trajectory(
         ) from None
 
 
-def handle_for(client: Client, case_id: str) -> WorkflowHandle[OkotTrajectory, TrajectoryStatus]:
-    return client.get_workflow_handle_for(OkotTrajectory.run, workflow_id_for(case_id))
+def handle_for(client: Client, case_id: str) -> WorkflowHandle[Any, TrajectoryStatus]:
+    return client.get_workflow_handle(workflow_id_for(case_id), result_type=TrajectoryStatus)
 
 
 async def send(client: Client, case_id: str, message: Message) -> TrajectoryStatus:
@@ -96,8 +99,14 @@ async def signal(client: Client, case_id: str, message: Message) -> None:
 
 
 async def status(client: Client, case_id: str) -> TrajectoryStatus:
-    return await handle_for(client, case_id).query(OkotTrajectory.status)
+    result: TrajectoryStatus = await handle_for(client, case_id).query(
+        STATUS_QUERY, result_type=TrajectoryStatus
+    )
+    return result
 
 
 async def timeline(client: Client, case_id: str) -> list[TimelineEntry]:
-    return await handle_for(client, case_id).query(OkotTrajectory.timeline)
+    result: list[TimelineEntry] = await handle_for(client, case_id).query(
+        TIMELINE_QUERY, result_type=list[TimelineEntry]
+    )
+    return result

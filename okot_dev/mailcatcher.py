@@ -11,7 +11,7 @@
 Both listen on loopback only: the demo's mails are about (fictitious) people.
 It is a development tool, not a mail server; nothing is ever relayed.
 
-Run it on its own with ``python -m okot.mailcatcher``.
+Run it on its own with ``python -m okot_dev.mailcatcher``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from urllib.parse import unquote
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from okot.ports import port_is_free
+from okot_dev.ports import port_is_free
 
 log = logging.getLogger(__name__)
 
@@ -366,7 +366,7 @@ def running(mail_dir: Path, **kwargs: Any) -> Iterator[MailCatcher]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m okot.mailcatcher", description="Catch mails on SMTP and list them."
+        prog="python -m okot_dev.mailcatcher", description="Catch mails on SMTP and list them."
     )
     parser.add_argument("--dir", type=Path, default=Path("var/mail"), help="where .eml files go")
     parser.add_argument("--smtp-port", type=int, default=DEFAULT_SMTP_PORT)

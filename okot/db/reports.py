@@ -48,9 +48,17 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import CompoundSelect, Select
 
-from okot.model import Closure, FollowUpLead, Stage, TrainingResult
+from okot.db.tables import (
+    STAGE_VISIT,
+    TRAJECTORY,
+)
+from okot.domain.values import (
+    Closure,
+    FollowUpLead,
+    Stage,
+    TrainingResult,
+)
 from okot.settings import get_settings
-from okot.tables import STAGE_VISIT, TRAJECTORY
 
 TIMED_STAGES: tuple[str, ...] = tuple(s.value for s in Stage if s is not Stage.CLOSED)
 TRAINING_YEARS: tuple[int, ...] = (1, 2, 3)

@@ -14,7 +14,7 @@ reproducible); ``latency_ms`` delays every answer.
 
 ``GET /jobseekers`` lists the registrations, ``GET /health`` answers ``ok``.
 
-Run it with ``python -m okot.vdab_sim --port 8088 --fail-rate 0.2 --latency 150``
+Run it with ``python -m okot_dev.vdab_sim --port 8088 --fail-rate 0.2 --latency 150``
 or ``okot vdab-sim --port 8088``. The server logs only method, path, status and
 case ids (pseudonymous), never bodies.
 """
@@ -318,7 +318,7 @@ def _non_negative(value: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m okot.vdab_sim", description="Simulate VDAB's jobseeker registration."
+        prog="python -m okot_dev.vdab_sim", description="Simulate VDAB's jobseeker registration."
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 8088)")
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")

@@ -1,7 +1,7 @@
 """Delivering notifications: render a Dutch mail from a template, build it, send it.
 
 Pure library code for the notification activities (the outbox lives in
-``okot.store``). The pieces, in the order an activity uses them:
+``okot.db.store``). The pieces, in the order an activity uses them:
 
 1. :func:`resolve_people` finds the recipient and the contact person of a
    :class:`~okot.model.Notice` in the staff directory (names, e-mail addresses
@@ -44,7 +44,12 @@ import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from okot.model import DeadlineKind, Notice, Role, StaffId
+from okot.domain.status import Notice
+from okot.domain.values import (
+    DeadlineKind,
+    Role,
+    StaffId,
+)
 from okot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,12 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from okot.calendar import local_date, working_days_between
-from okot.model import Role
-from okot.tables import TRAJECTORY
+from okot.db.tables import TRAJECTORY
+from okot.domain.calendar import (
+    local_date,
+    working_days_between,
+)
+from okot.domain.values import Role
 
 
 @dataclass(frozen=True)

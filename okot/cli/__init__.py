@@ -1,0 +1,2 @@
+"""The ``okot`` command line, one module per command group.
+"""

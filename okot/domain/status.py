@@ -1,0 +1,206 @@
+"""A trajectory's state: its status, deadlines, notices, timeline and workflow input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date, datetime
+
+from pydantic import (
+    Field,
+)
+
+from okot.domain.policy import ReminderPolicy
+from okot.domain.values import (
+    Actor,
+    CandidacyChannel,
+    CaseId,
+    Closure,
+    DeadlineKind,
+    EmploymentCheck,
+    FollowUpLead,
+    HandoverChannel,
+    InfoChannel,
+    Model,
+    OcmwCode,
+    Role,
+    ScreeningReason,
+    StaffId,
+    Stage,
+    StudyLevel,
+    TrainingResult,
+)
+
+# -------------------------------------------------------------------------- state
+
+
+class Deadline(Model):
+    kind: DeadlineKind
+    due: date
+    due_at: datetime
+    notify: tuple[Role, ...]
+    awaiting: str
+
+
+class Precheck(Model):
+    on: date
+    conditions_met: bool
+    twe_active: bool
+    study_level: StudyLevel
+    notes: str | None = None
+
+    @property
+    def positive(self) -> bool:
+        return self.conditions_met and not self.twe_active
+
+
+class Candidacy(Model):
+    on: date
+    programme: str
+    study_level: StudyLevel
+    school: str
+    channel: CandidacyChannel
+
+
+class Screening(Model):
+    on: date
+    approved: bool
+    reasons: tuple[ScreeningReason, ...] = ()
+
+
+class Employment(Model):
+    check: EmploymentCheck
+    employed: bool
+    date: dt.date
+    recorded_on: dt.date
+
+
+class StreamState(Model):
+    """Bookkeeping of one reminder stream in the current stage."""
+
+    sent: int = 0
+    last: date | None = None
+
+
+class TrajectoryStatus(Model):
+    """The whole current picture of one trajectory (the ``status`` query)."""
+
+    case_id: CaseId
+    ocmw: OcmwCode
+    caseworker: StaffId
+    mediator: StaffId | None = None
+    registered_jobseeker: bool
+    jobseeker_reference: str | None = None
+
+    stage: Stage = Stage.ORIENTATION
+    stage_since: datetime
+    closure: Closure | None = None
+    closure_reason: str | None = None
+    outcome: TrainingResult | None = None
+    opened_at: datetime
+    closed_at: datetime | None = None
+
+    info_on: date | None = None
+    info_channel: InfoChannel | None = None
+    precheck: Precheck | None = None
+    candidacy: Candidacy | None = None
+    agreement_on: date | None = None
+    agreement_contact: StaffId | None = None
+    handover_on: date | None = None
+    handover_channel: HandoverChannel | None = None
+    intake_date: date | None = None
+    screening: Screening | None = None
+    probable_start: date | None = None
+    location: str | None = None
+    started_on: date | None = None
+    expected_end: date | None = None
+    last_progress_on: date | None = None
+    ended_on: date | None = None
+    follow_up_lead: FollowUpLead | None = None
+    follow_up_plan: str | None = None
+    follow_up_agreed_on: date | None = None
+    employment: tuple[Employment, ...] = ()
+
+    next_deadline: Deadline | None = None
+    overdue: bool = False
+    streams: dict[DeadlineKind, StreamState] = Field(default_factory=dict)
+    reminders_sent: int = 0
+    escalations_sent: int = 0
+    registration_attempts: int = 0
+    registration_pending: bool = False
+    registration_error: str | None = None
+    seq: int = Field(0, description="Number of accepted events so far; keys idempotency.")
+    policy: ReminderPolicy = ReminderPolicy()
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage is not Stage.CLOSED
+
+    @property
+    def study_level(self) -> StudyLevel | None:
+        if self.candidacy is not None:
+            return self.candidacy.study_level
+        return self.precheck.study_level if self.precheck is not None else None
+
+    def employment_at(self, check: EmploymentCheck) -> Employment | None:
+        for e in self.employment:
+            if e.check is check:
+                return e
+        return None
+
+
+class OpenTrajectory(Model):
+    """Workflow input: opens one client's trajectory (or continues it as new)."""
+
+    case_id: CaseId
+    ocmw: OcmwCode
+    caseworker: StaffId
+    mediator: StaffId | None = None
+    registered_jobseeker: bool = True
+    policy: ReminderPolicy = ReminderPolicy()
+    opened_on: date | None = Field(
+        None,
+        description="When the file was really opened, for a case kept elsewhere until now "
+        "(cohort import): orientation deadlines count from that day. Default: today.",
+    )
+    continue_as_new_after_events: int = Field(
+        10_000, ge=10, description="History length after which the workflow continues as new."
+    )
+    carried: CarriedState | None = None
+
+
+class Notice(Model):
+    """A notification that a transition implies.
+
+    ``to`` is a staff id. For ``role == teamlead`` it names the caseworker whose
+    team lead is meant; the team lead is looked up in the staff directory when
+    the notification is sent.
+    """
+
+    role: Role
+    to: StaffId
+    template: str
+    key: str
+    context: dict[str, str | int | bool | None] = Field(default_factory=dict)
+
+
+class TimelineEntry(Model):
+    at: datetime
+    kind: str  # "message" or "system"
+    name: str
+    actor: Actor
+    accepted: bool
+    summary: str
+    reason: str | None = None
+    stage_before: Stage
+    stage_after: Stage
+    seq: int
+
+
+class CarriedState(Model):
+    """What continue-as-new carries to the next run."""
+
+    status: TrajectoryStatus
+    timeline: tuple[TimelineEntry, ...] = ()
+
+
+OpenTrajectory.model_rebuild()

@@ -1,0 +1,249 @@
+"""Wire values, validated identifiers and the base model every shape shares.
+
+Names and values follow the domain contract (docs/domain.md). Pure pydantic: no I/O,
+no clock, no Temporal import.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+)
+
+# --------------------------------------------------------------------------- enums
+
+
+class Stage(StrEnum):
+    ORIENTATION = "orientation"
+    AWAITING_AGREEMENT = "awaiting_agreement"
+    REGISTERING = "registering"
+    HANDOVER = "handover"
+    SCREENING = "screening"
+    AWAITING_START = "awaiting_start"
+    IN_TRAINING = "in_training"
+    FOLLOW_UP = "follow_up"
+    CLOSED = "closed"
+
+
+OPEN_STAGES: tuple[Stage, ...] = tuple(s for s in Stage if s is not Stage.CLOSED)
+STAGES_BEFORE_START: tuple[Stage, ...] = (
+    Stage.ORIENTATION,
+    Stage.AWAITING_AGREEMENT,
+    Stage.REGISTERING,
+    Stage.HANDOVER,
+    Stage.SCREENING,
+    Stage.AWAITING_START,
+)
+
+
+class Closure(StrEnum):
+    INELIGIBLE = "ineligible"
+    AGREEMENT_DECLINED = "agreement_declined"
+    SCREENING_REJECTED = "screening_rejected"
+    WITHDRAWN = "withdrawn"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class TrainingResult(StrEnum):
+    PASSED = "passed"
+    NOT_PASSED = "not_passed"
+    STOPPED_EARLY = "stopped_early"
+
+
+class StudyLevel(StrEnum):
+    SECONDARY = "secondary"
+    SE_N_SE = "se_n_se"
+    GRADUAAT = "graduaat"
+    BACHELOR = "bachelor"
+
+
+class InfoChannel(StrEnum):
+    INFO_SESSION = "info_session"
+    MEDIATOR_TALK = "mediator_talk"
+
+
+class CandidacyChannel(StrEnum):
+    TRAINING_GUIDE = "training_guide"
+    MEDIATOR = "mediator"
+
+
+class HandoverChannel(StrEnum):
+    PHONE = "phone"
+    MEETING = "meeting"
+    EMAIL = "email"
+
+
+class ScreeningReason(StrEnum):
+    MOTIVATION = "motivation"
+    PRECONDITIONS_FINANCIAL = "preconditions_financial"
+    PRECONDITIONS_MOBILITY = "preconditions_mobility"
+    PRECONDITIONS_CHILDCARE = "preconditions_childcare"
+    FIT = "fit"
+    LEARNING_ABILITY = "learning_ability"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    CASEWORKER = "caseworker"
+    MEDIATOR = "mediator"
+    TEAMLEAD = "teamlead"
+    SYSTEM = "system"
+
+
+class FollowUpLead(StrEnum):
+    VDAB = "vdab"
+    OCMW = "ocmw"
+
+
+class EmploymentCheck(StrEnum):
+    """Which follow-up employment check a `record_employment` answers."""
+
+    EARLY = "early"
+    MONTH_6 = "month_6"
+    MONTH_12 = "month_12"
+
+
+class DeadlineKind(StrEnum):
+    """What a timer is for. Each kind has its own notification template."""
+
+    ORIENTATION_REMINDER = "orientation_reminder"
+    ORIENTATION_ESCALATION = "orientation_escalation"
+    AGREEMENT_REMINDER = "agreement_reminder"
+    AGREEMENT_ESCALATION = "agreement_escalation"
+    REGISTRATION_RETRY = "registration_retry"
+    HANDOVER_REMINDER = "handover_reminder"
+    HANDOVER_ESCALATION = "handover_escalation"
+    SCREENING_REMINDER = "screening_reminder"
+    SCREENING_ESCALATION = "screening_escalation"
+    START_REMINDER = "start_reminder"
+    PROGRESS_CHECK = "progress_check"
+    END_REMINDER = "end_reminder"
+    FOLLOW_UP_REMINDER = "follow_up_reminder"
+    EMPLOYMENT_CHECK_6M = "employment_check_6m"
+    EMPLOYMENT_CHECK_12M = "employment_check_12m"
+    FOLLOW_UP_CLOSE = "follow_up_close"
+
+
+class MessageName(StrEnum):
+    RECORD_INFO = "record_info"
+    RECORD_PRECHECK = "record_precheck"
+    SUBMIT_CANDIDACY = "submit_candidacy"
+    GIVE_AGREEMENT = "give_agreement"
+    DECLINE_AGREEMENT = "decline_agreement"
+    CONFIRM_HANDOVER = "confirm_handover"
+    SCHEDULE_INTAKE = "schedule_intake"
+    RECORD_SCREENING = "record_screening"
+    POSTPONE_START = "postpone_start"
+    CONFIRM_START = "confirm_start"
+    RECORD_PROGRESS = "record_progress"
+    RECORD_END = "record_end"
+    AGREE_FOLLOW_UP = "agree_follow_up"
+    RECORD_EMPLOYMENT = "record_employment"
+    WITHDRAW = "withdraw"
+    REASSIGN = "reassign"
+
+
+class SystemEvent(StrEnum):
+    OPENED = "opened"
+    REGISTERED = "registered"
+    REGISTRATION_FAILED = "registration_failed"
+    DEADLINE = "deadline"
+    NOTIFICATION_FAILED = "notification_failed"
+    CANCELLED = "cancelled"
+
+
+# --------------------------------------------------------------------- identifiers
+
+_CASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
+_NRN_SEPARATORS_RE = re.compile(r"[\s./_-]")
+_ELEVEN_DIGITS_RE = re.compile(r"\d{11}")
+
+
+def looks_like_national_register_number(value: str) -> bool:
+    """True when ``value`` could be a Belgian national register number (INSZ).
+
+    That is 11 digits, written with or without the usual separators
+    (``85.07.30-033.28``, ``850730 033 28``, ``85073003328``), or any run of
+    11 digits inside a longer id.
+    """
+    compact = _NRN_SEPARATORS_RE.sub("", value)
+    return (compact.isdigit() and len(compact) == 11) or bool(_ELEVEN_DIGITS_RE.search(value))
+
+
+def check_case_id(value: str) -> str:
+    if looks_like_national_register_number(value):
+        raise ValueError(
+            "case_id looks like a national register number (11 digits); use the "
+            "opaque, pseudonymous case id of your OCMW, never the INSZ or anything derived from it"
+        )
+    if not _CASE_ID_RE.match(value):
+        raise ValueError(
+            f"case_id {value!r} is not allowed: use 3 to 64 characters, letters, digits, "
+            "'-' or '_', starting with a letter or digit"
+        )
+    return value
+
+
+_STAFF_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+
+
+def check_staff_id(value: str) -> str:
+    if not _STAFF_ID_RE.match(value):
+        raise ValueError(
+            f"staff id {value!r} is not allowed: use 2 to 64 characters, letters, digits, "
+            "'.', '-' or '_', starting with a letter or digit"
+        )
+    if looks_like_national_register_number(value):
+        raise ValueError("staff id looks like a national register number (11 digits)")
+    return value
+
+
+_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
+
+
+def check_code(value: str) -> str:
+    if not _CODE_RE.match(value):
+        raise ValueError(
+            f"code {value!r} is not allowed: use 2 to 64 lower-case letters, digits, "
+            "'-' or '_' (for example 'gent')"
+        )
+    return value
+
+
+CaseId = Annotated[str, AfterValidator(check_case_id)]
+StaffId = Annotated[str, AfterValidator(check_staff_id)]
+OcmwCode = Annotated[str, AfterValidator(check_code)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def workflow_id_for(case_id: str) -> str:
+    """The workflow id of a client's trajectory: ``okot-<case_id>``."""
+    return f"okot-{check_case_id(case_id)}"
+
+
+# ------------------------------------------------------------------------- models
+
+
+class Model(BaseModel):
+    """Base of every model: strict about unknown fields, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Actor(Model):
+    role: Role
+    id: StaffId
+
+
+
+
+SYSTEM_ACTOR = Actor(role=Role.SYSTEM, id="okot-system")

@@ -1,0 +1,2 @@
+"""Dutch notification mails: rendering from templates, and delivery over SMTP.
+"""

@@ -1,0 +1,50 @@
+"""What the Temporal Web UI shows of a trajectory: static summary and details, set at
+start, and the current details the workflow keeps up to date. Ids, codes, stages
+and dates only: never personal data."""
+
+from __future__ import annotations
+
+from okot.domain import journey
+from okot.domain.status import OpenTrajectory, TrajectoryStatus
+from okot.domain.values import workflow_id_for
+
+
+def current_details(status: TrajectoryStatus) -> str:
+    """The Markdown shown as the workflow's current details in the Web UI."""
+    lines = [f"**Stage:** `{status.stage.value}` since {status.stage_since.date().isoformat()}"]
+    if status.candidacy is not None:
+        lines.append(
+            f"**Programme:** {status.candidacy.programme} ({status.candidacy.study_level.value})"
+        )
+    if status.closure is not None:
+        lines.append(f"**Closed:** `{status.closure.value}`")
+    if status.outcome is not None:
+        lines.append(f"**Training result:** `{status.outcome.value}`")
+    deadline = status.next_deadline
+    if deadline is not None:
+        lines.append(f"**Next deadline:** {deadline.due.isoformat()} ({deadline.kind.value})")
+    lines.append(f"**Awaiting:** {journey.awaiting(status)}")
+    if status.overdue:
+        lines.append("**Overdue:** yes")
+    lines.append(f"**Caseworker:** `{status.caseworker}` · **Mediator:** `{status.mediator or '-'}`")
+    lines.append(
+        f"**Reminders sent:** {status.reminders_sent} · **Escalations:** {status.escalations_sent}"
+    )
+    return "\n\n".join(lines)
+
+
+def static_summary(request: OpenTrajectory) -> str:
+    """The static summary set when the trajectory is started (no personal data)."""
+    return f"OKOT {request.case_id} · OCMW {request.ocmw}"
+
+
+def static_details(request: OpenTrajectory, programme: str | None = None) -> str:
+    parts = [
+        f"**Case:** `{request.case_id}`",
+        f"**OCMW:** `{request.ocmw}`",
+        f"**Programme:** {programme or 'to be chosen at candidacy'}",
+        f"**Caseworker at opening:** `{request.caseworker}`",
+        f"**Registered jobseeker at opening:** {'yes' if request.registered_jobseeker else 'no'}",
+        f"**Workflow id:** `{workflow_id_for(request.case_id)}`",
+    ]
+    return "\n\n".join(parts)

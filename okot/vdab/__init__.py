@@ -1,0 +1,2 @@
+"""VDAB's jobseeker registration: the gateway the ``register_jobseeker`` activity calls.
+"""
