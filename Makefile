@@ -21,6 +21,7 @@ install: $(STAMP)
 
 lint: install
 	$(BIN)/ruff check --no-cache .
+	$(BIN)/lint-imports --no-cache
 
 types: install
 	$(BIN)/mypy
