@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import running_worker
 
 from okot.domain.values import Stage
-from okot.mail import compose as mail
+from okot.mail import smtp
 from okot.settings import Settings
 from okot.temporal import search_attributes as sa
 from okot.temporal import trajectories
@@ -117,10 +117,10 @@ async def test_mail_catcher_receives_real_smtp_and_lists_it(tmp_path: Path) -> N
         message["From"] = "okot-flow@example.org"
         message["To"] = "Anna Proefmans (demo) <anna.proefmans.gent@example.org>"
         message["Subject"] = "OKOT-dossier DEMO-0001: herinnering"
-        message["Message-ID"] = mail.message_id_for("test-key")
+        message["Message-ID"] = smtp.message_id_for("test-key")
         message.set_content("Beste Anna,\n\nDit is een test.\n")
         settings = Settings(smtp_host="127.0.0.1", smtp_port=smtp_port, mail_dir=None)
-        await mail.send(message, settings)  # the worker's own SMTP path
+        await smtp.send(message, settings)  # the worker's own SMTP path
 
         files = list(mail_dir.glob("*.eml"))
         assert len(files) == 1
