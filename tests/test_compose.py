@@ -29,7 +29,7 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from okot.settings import Settings
 from okot.temporal import search_attributes as sa
 from okot_dev import (
-    devstack,
+    devserver,
     ports,
 )
 
@@ -301,7 +301,7 @@ async def test_setup_script_works_against_a_real_server(
         **os.environ, **environment(setup), "NAMESPACE": "okot-compose-test",
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
     }
-    server = devstack.DevServer(
+    server = devserver.DevServer(
         db_file=None, port=ports.free_port(), ui_port=None, search_attributes=False,
         log_file=tmp_path / "temporal.log",
     )
