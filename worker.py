@@ -19,7 +19,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.notify import Delivery, NotifyActivities
+from activities.notify import NotifyActivities
 from activities.record import RecordActivities
 from activities.register import EmbeddedRegistrationGateway, RegisterActivities
 from okot.db.engine import (
@@ -30,6 +30,7 @@ from okot.logging import (
     configure_logging,
     get_logger,
 )
+from okot.mail.delivery import Delivery
 from okot.settings import (
     Settings,
     get_settings,
@@ -73,7 +74,7 @@ def build_worker(
 
 
 def delivery_from_settings(settings: Settings, engine: Engine) -> Delivery | None:
-    from activities.delivery import delivery_from_settings as build
+    from okot.mail.delivery import delivery_from_settings as build
 
     return build(settings, engine)
 

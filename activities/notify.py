@@ -8,7 +8,6 @@ crash never sends the same key twice once the first send was recorded.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
 
 from sqlalchemy import Engine
 from temporalio import activity
@@ -19,17 +18,8 @@ from okot.domain.effects import (
     NotifyRequest,
     NotifyResult,
 )
-from okot.domain.status import Notice
-
-
-class PermanentFailure(Exception):
-    """Delivery can never succeed (unknown recipient, refused address)."""
-
-
-class Delivery(Protocol):
-    async def deliver(self, notice: Notice, outbox_id: int) -> str:
-        """Deliver ``notice``; return its Message-ID. Raise ``PermanentFailure`` when hopeless."""
-        ...
+from okot.errors import PermanentFailure
+from okot.mail.delivery import Delivery
 
 
 class NotifyActivities:

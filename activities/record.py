@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from temporalio import activity
 
-from okot.db import store
+from okot.db import events
 from okot.domain.effects import RecordRequest
 
 
@@ -16,7 +16,7 @@ class RecordActivities:
     @activity.defn(name="record")
     def record(self, request: RecordRequest) -> bool:
         """Write one event and the snapshot after it. Idempotent on ``request.key``."""
-        created = store.record_event(self._engine, request)
+        created = events.record_event(self._engine, request)
         activity.logger.info(
             "event recorded",
             extra={"key": request.key, "event": request.entry.name,

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from okot.db import store
+from okot.db import registrations
 from okot.domain.effects import (
     RegisterRequest,
     RegisterResult,
@@ -26,7 +26,7 @@ class EmbeddedRegistrationGateway:
         self._engine = engine
 
     async def register(self, request: RegisterRequest) -> RegisterResult:
-        reference = await asyncio.to_thread(store.record_registration, self._engine, request)
+        reference = await asyncio.to_thread(registrations.record_registration, self._engine, request)
         return RegisterResult(reference=reference)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from okot.domain.values import Role
-from okot.mail.compose import StaffContact
+from okot.mail.render import StaffContact
 from okot.settings import Settings
 from okot_dev.ports import free_port
 

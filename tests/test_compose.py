@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from okot.settings import Settings
 from okot.temporal import search_attributes as sa
 from okot_dev import (
-    devstack,
+    devserver,
     ports,
 )
 
@@ -301,7 +302,7 @@ async def test_setup_script_works_against_a_real_server(
         **os.environ, **environment(setup), "NAMESPACE": "okot-compose-test",
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
     }
-    server = devstack.DevServer(
+    server = devserver.DevServer(
         db_file=None, port=ports.free_port(), ui_port=None, search_attributes=False,
         log_file=tmp_path / "temporal.log",
     )
@@ -328,19 +329,111 @@ async def test_setup_script_works_against_a_real_server(
 
 # ------------------------------------------------------------------ the image
 
+RUNTIME_SOURCES = {"pyproject.toml", "README.md", "worker.py", "starter.py", "okot", "workflows",
+                   "activities"}
+"""What the runtime image is installed from: no dev-only tool (okot_dev) among them."""
+
+
+@dataclass
+class BuildStage:
+    """One ``FROM`` of the Dockerfile and the instructions under it."""
+
+    base: str
+    name: str | None
+    instructions: list[tuple[str, str]] = field(default_factory=list)
+    """(KEYWORD, arguments), continuation lines joined, comments dropped."""
+
+
+def dockerfile_stages() -> list[BuildStage]:
+    text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text(encoding="utf-8"))
+    stages: list[BuildStage] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        keyword, _, rest = line.partition(" ")
+        if keyword.upper() == "FROM":
+            found = re.fullmatch(r"(\S+)(?:\s+AS\s+(\S+))?", rest.strip(), re.I)
+            assert found, line
+            stages.append(BuildStage(base=found.group(1), name=found.group(2)))
+        else:
+            assert stages, f"{line!r} before the first FROM"
+            stages[-1].instructions.append((keyword.upper(), rest.strip()))
+    return stages
+
+
+def built_from(stages: list[BuildStage], target: str | None) -> list[BuildStage]:
+    """The stage ``docker build --target target`` builds (the last one without a
+    target), then each stage it is built ``FROM``, down to the base image."""
+    by_name = {stage.name: stage for stage in stages if stage.name}
+    chain = [by_name[target] if target else stages[-1]]
+    while chain[-1].base in by_name:
+        chain.append(by_name[chain[-1].base])
+    return chain
+
+
+def copied(chain: list[BuildStage]) -> set[str]:
+    """Every source path the stages COPY or ADD from the build context."""
+    sources: set[str] = set()
+    for stage in chain:
+        for keyword, rest in stage.instructions:
+            if keyword in ("COPY", "ADD"):
+                assert "--from" not in rest, rest
+                paths = [part for part in rest.split() if not part.startswith("--")]
+                sources |= set(paths[:-1])
+    return sources
+
+
+def build_target(service: dict[str, Any]) -> str | None:
+    build = service["build"]
+    return None if isinstance(build, str) else build.get("target")
+
 
 def test_dockerfile_builds_a_non_root_image() -> None:
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    instructions = [line.split()[0] for line in text.splitlines() if line and line[0].isalpha()]
     assert re.search(r"^FROM python:3\.11-slim\b", text, re.M)
     assert re.search(r"pip install [^\n]*(/src|\.)", text)
-    users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
-    assert users and users[-1] not in ("root", "0")
-    assert instructions.index("USER") > max(
-        i for i, word in enumerate(instructions) if word == "RUN"
-    )
-    for copied in ("pyproject.toml", "worker.py", "okot", "workflows", "activities"):
-        assert copied in text
+    for stage in dockerfile_stages():
+        keywords = [keyword for keyword, _ in stage.instructions]
+        users = [rest for keyword, rest in stage.instructions if keyword == "USER"]
+        if "RUN" in keywords:  # root only while installing, then the okot user again
+            last_run = max(i for i, word in enumerate(keywords) if word == "RUN")
+            last_user = max(i for i, word in enumerate(keywords) if word == "USER")
+            assert last_user > last_run, stage.name
+        assert not users or users[-1] not in ("root", "0"), stage.name
+    for target in (None, "runtime", "dev-tools"):
+        users = [rest for stage in built_from(dockerfile_stages(), target)
+                 for keyword, rest in reversed(stage.instructions) if keyword == "USER"]
+        assert users and users[0] not in ("root", "0"), target
+
+
+def test_the_runtime_image_holds_no_dev_tool() -> None:
+    stages = dockerfile_stages()
+    default = built_from(stages, None)
+    assert "runtime" in [stage.name for stage in default], "docker build . must build runtime"
+    assert built_from(stages, "runtime")[0] in default
+    assert copied(default) == RUNTIME_SOURCES
+    for stage in default:
+        for keyword, rest in stage.instructions:
+            assert "okot_dev" not in rest, (stage.name, keyword, rest)
+
+
+def test_the_dev_tools_image_adds_okot_dev_to_the_runtime() -> None:
+    stages = dockerfile_stages()
+    chain = built_from(stages, "dev-tools")
+    assert chain[0].base == "runtime"
+    assert copied(chain) == RUNTIME_SOURCES | {"okot_dev"}
+    assert any(keyword == "RUN" and "pip install" in rest for keyword, rest in chain[0].instructions)
+
+
+def test_only_the_vdab_simulator_runs_the_dev_tools_image(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    assert build_target(services["vdab-sim"]) == "dev-tools"
+    for name in ("okot-migrate", "worker"):
+        assert build_target(services[name]) in (None, "runtime"), name
+        assert image_of(services[name]) != image_of(services["vdab-sim"]), name
+        assert "okot_dev" not in copied(built_from(dockerfile_stages(), build_target(services[name])))
 
 
 def test_dockerignore_keeps_the_context_small() -> None:
@@ -349,4 +442,5 @@ def test_dockerignore_keeps_the_context_small() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert {".git", ".venv", "var", "tests", "**/__pycache__"} <= ignored
-    assert not ignored & {"okot", "workflows", "activities", "pyproject.toml", "worker.py"}
+    assert not ignored & {"okot", "okot_dev", "workflows", "activities", "pyproject.toml",
+                          "worker.py"}

@@ -9,7 +9,7 @@ from db_fixtures import Cli, simulate
 from sqlalchemy.engine import Engine
 
 from okot.db.caseload import caseload
-from okot.db.store import record_event
+from okot.db.events import record_event
 from okot.domain.calendar import (
     local_date,
     working_days_between,

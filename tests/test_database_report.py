@@ -19,6 +19,7 @@ from db_fixtures import Backend, Cli, Simulated, clear, simulate_many
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from okot.db.events import record_event
 from okot.db.reports import (
     Report,
     ReportFilter,
@@ -28,7 +29,6 @@ from okot.db.reports import (
     to_csv,
     to_json,
 )
-from okot.db.store import record_event
 from okot.domain.calendar import (
     local_date,
     working_days_between,

@@ -8,6 +8,8 @@ from db_fixtures import Cli, Simulated, simulate_many
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from okot.db.events import record_event
+from okot.db.registrations import record_registration
 from okot.db.reports import (
     ReportFilter,
     build_report,
@@ -17,8 +19,6 @@ from okot.db.retention import purge
 from okot.db.store import (
     mark_notification,
     put_notification,
-    record_event,
-    record_registration,
 )
 from okot.db.tables import metadata
 from okot.domain.calendar import local_date

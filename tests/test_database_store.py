@@ -1,4 +1,5 @@
-"""The write API of okot.db.store: idempotent, out-of-order safe, never logs free text."""
+"""The write API (okot.db.events, okot.db.store, okot.db.registrations): idempotent,
+out-of-order safe, never logs free text."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from db_fixtures import simulate, simulate_many
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from okot.db.events import record_event
+from okot.db.registrations import record_registration
 from okot.db.store import (
     get_notification,
     list_notifications,
     mark_notification,
     put_notification,
-    record_event,
-    record_registration,
 )
 from okot.db.tables import (
     AUDIT_LOG,

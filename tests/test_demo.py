@@ -22,25 +22,29 @@ from okot.domain.values import (
     Stage,
     looks_like_national_register_number,
 )
-from okot_dev import demo
+from okot_dev import (
+    demo_caseload,
+    demo_plan,
+    demo_seed,
+)
 
 TODAY = date(2026, 3, 11)  # a Wednesday
 NOW = datetime.combine(TODAY, time(10, 0), tzinfo=BRUSSELS).astimezone(UTC)
 
 
 @pytest.fixture(scope="module")
-def cases() -> tuple[demo.DemoCase, ...]:
-    return demo.plan(TODAY)
+def cases() -> tuple[demo_caseload.DemoCase, ...]:
+    return demo_plan.plan(TODAY)
 
 
-def drive(case: demo.DemoCase) -> TrajectoryStatus:
+def drive(case: demo_caseload.DemoCase) -> TrajectoryStatus:
     """Run a case's steps through the pure journey rules, as the workflow would."""
     status = journey.open_trajectory(case.request(), NOW)
     for step in case.steps:
-        if isinstance(step, demo.AwaitRegistration):
+        if isinstance(step, demo_caseload.AwaitRegistration):
             assert status.stage is Stage.REGISTERING, case.case_id
             status = journey.registration_succeeded(status, "VDAB-REF", NOW).status
-        elif isinstance(step, demo.Cancel):
+        elif isinstance(step, demo_caseload.Cancel):
             status = journey.cancel(status, NOW).status
         else:
             decision = journey.decide(status, step, NOW)
@@ -49,7 +53,7 @@ def drive(case: demo.DemoCase) -> TrajectoryStatus:
     return status
 
 
-def test_about_forty_cases_with_opaque_ids(cases: tuple[demo.DemoCase, ...]) -> None:
+def test_about_forty_cases_with_opaque_ids(cases: tuple[demo_caseload.DemoCase, ...]) -> None:
     assert 35 <= len(cases) <= 45
     ids = [c.case_id for c in cases]
     assert len(set(ids)) == len(ids)
@@ -58,7 +62,7 @@ def test_about_forty_cases_with_opaque_ids(cases: tuple[demo.DemoCase, ...]) -> 
         assert not looks_like_national_register_number(case_id)
 
 
-def test_every_stage_is_covered_and_several_closures(cases: tuple[demo.DemoCase, ...]) -> None:
+def test_every_stage_is_covered_and_several_closures(cases: tuple[demo_caseload.DemoCase, ...]) -> None:
     visited = {stage for c in cases for stage in c.visits}
     assert visited == set(Stage)
     targets = {c.target for c in cases}
@@ -74,13 +78,13 @@ def test_every_stage_is_covered_and_several_closures(cases: tuple[demo.DemoCase,
 
 
 def test_a_prefix_of_the_plan_still_covers_every_target() -> None:
-    prefix = demo.plan(TODAY)[:12]
+    prefix = demo_plan.plan(TODAY)[:12]
     assert {c.target for c in prefix} == set(Stage) - {Stage.REGISTERING}
     assert len({c.closure for c in prefix if c.closure}) >= 4
 
 
 def test_every_case_reaches_its_planned_stage_by_the_rules(
-    cases: tuple[demo.DemoCase, ...],
+    cases: tuple[demo_caseload.DemoCase, ...],
 ) -> None:
     for case in cases:
         status = drive(case)
@@ -90,7 +94,7 @@ def test_every_case_reaches_its_planned_stage_by_the_rules(
             assert status.outcome is not None
 
 
-def test_overdue_cases_are_old_orientation_files(cases: tuple[demo.DemoCase, ...]) -> None:
+def test_overdue_cases_are_old_orientation_files(cases: tuple[demo_caseload.DemoCase, ...]) -> None:
     overdue = [c for c in cases if c.overdue]
     assert len(overdue) >= 3
     days = ReminderPolicy().orientation_reminder_days
@@ -109,12 +113,12 @@ def test_overdue_cases_are_old_orientation_files(cases: tuple[demo.DemoCase, ...
 
 
 def test_the_plan_is_deterministic() -> None:
-    assert demo.plan(TODAY) == demo.plan(TODAY)
-    assert [c.messages for c in demo.plan(TODAY)] == [c.messages for c in demo.plan(TODAY)]
+    assert demo_plan.plan(TODAY) == demo_plan.plan(TODAY)
+    assert [c.messages for c in demo_plan.plan(TODAY)] == [c.messages for c in demo_plan.plan(TODAY)]
 
 
-def test_staff_directory_is_fictitious_and_complete(cases: tuple[demo.DemoCase, ...]) -> None:
-    staff = parse_csv(demo.STAFF_CSV.read_text(encoding="utf-8"))
+def test_staff_directory_is_fictitious_and_complete(cases: tuple[demo_caseload.DemoCase, ...]) -> None:
+    staff = parse_csv(demo_caseload.STAFF_CSV.read_text(encoding="utf-8"))
     by_id = {m.id: m for m in staff}
     for member in staff:
         assert member.email.endswith("@example.org")
@@ -123,7 +127,7 @@ def test_staff_directory_is_fictitious_and_complete(cases: tuple[demo.DemoCase, 
             assert member.teamlead is not None
             assert by_id[member.teamlead].role == Role.TEAMLEAD.value
             assert by_id[member.teamlead].ocmw == member.ocmw
-    for ocmw in demo.OCMWS:
+    for ocmw in demo_caseload.OCMWS:
         roles = {m.role for m in staff if m.ocmw == ocmw}
         assert roles == {Role.CASEWORKER.value, Role.TEAMLEAD.value, Role.MEDIATOR.value}, ocmw
     for case in cases:
@@ -135,14 +139,14 @@ def test_staff_directory_is_fictitious_and_complete(cases: tuple[demo.DemoCase, 
 
 
 def test_staff_import_is_idempotent(engine: Engine) -> None:
-    first = demo.import_demo_staff(engine)
-    assert first.inserted == len(demo.demo_staff()) and first.updated == 0
-    second = demo.import_demo_staff(engine)
+    first = demo_caseload.import_demo_staff(engine)
+    assert first.inserted == len(demo_caseload.demo_staff()) and first.updated == 0
+    second = demo_caseload.import_demo_staff(engine)
     assert second.inserted == 0 and second.updated == 0 and second.unchanged == first.inserted
 
 
-def test_highlights_name_real_cases(cases: tuple[demo.DemoCase, ...]) -> None:
-    spot = demo.highlights(cases)
+def test_highlights_name_real_cases(cases: tuple[demo_caseload.DemoCase, ...]) -> None:
+    spot = demo_plan.highlights(cases)
     by_id = {c.case_id: c for c in cases}
     assert by_id[spot.status_case].overdue
     assert by_id[spot.handover_case].target is Stage.HANDOVER
@@ -150,19 +154,19 @@ def test_highlights_name_real_cases(cases: tuple[demo.DemoCase, ...]) -> None:
     assert any(c.caseworker == spot.caseload_caseworker for c in cases)
 
 
-def test_remaining_steps_resume_an_interrupted_case(cases: tuple[demo.DemoCase, ...]) -> None:
+def test_remaining_steps_resume_an_interrupted_case(cases: tuple[demo_caseload.DemoCase, ...]) -> None:
     case = next(c for c in cases if c.target is Stage.HANDOVER and not c.registered_jobseeker)
     names = [m.name.value for m in case.messages]
-    assert demo.remaining_steps(case, []) == case.steps
-    rest = demo.remaining_steps(case, names[:2])
+    assert demo_seed.remaining_steps(case, []) == case.steps
+    rest = demo_seed.remaining_steps(case, names[:2])
     assert rest is not None
-    assert [s.name.value for s in rest if not isinstance(s, demo.AwaitRegistration)] == names[2:]
+    assert [s.name.value for s in rest if not isinstance(s, demo_caseload.AwaitRegistration)] == names[2:]
     # all messages in: only waiting for the registration is left
-    assert demo.remaining_steps(case, names) == (demo.AwaitRegistration(),)
+    assert demo_seed.remaining_steps(case, names) == (demo_caseload.AwaitRegistration(),)
     # worked on by hand: left alone
-    assert demo.remaining_steps(case, ["withdraw"]) is None
-    assert demo.remaining_steps(case, [*names, "confirm_handover"]) is None
+    assert demo_seed.remaining_steps(case, ["withdraw"]) is None
+    assert demo_seed.remaining_steps(case, [*names, "confirm_handover"]) is None
     cancelled = next(c for c in cases if c.closure is Closure.CANCELLED)
-    assert demo.remaining_steps(cancelled, [m.name.value for m in cancelled.messages]) == (
-        demo.Cancel(),
+    assert demo_seed.remaining_steps(cancelled, [m.name.value for m in cancelled.messages]) == (
+        demo_caseload.Cancel(),
     )

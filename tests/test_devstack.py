@@ -24,13 +24,15 @@ from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import running_worker
 
 from okot.domain.values import Stage
-from okot.mail import compose as mail
+from okot.mail import smtp
 from okot.settings import Settings
 from okot.temporal import search_attributes as sa
 from okot.temporal import trajectories
 from okot_dev import (
-    demo,
-    devstack,
+    demo_caseload,
+    demo_plan,
+    demo_seed,
+    devserver,
     ports,
 )
 from okot_dev.mailcatcher import (
@@ -56,7 +58,7 @@ async def test_dev_server_starts_registers_search_attributes_and_stops(tmp_path:
     port, ui_port = ports.free_port(), ports.free_port()
     db_file = tmp_path / "temporal.db"
     started = time.monotonic()
-    async with devstack.dev_server(
+    async with devserver.dev_server(
         db_file, port=port, ui_port=ui_port, log_file=tmp_path / "temporal.log"
     ) as (server, client):
         assert server.running
@@ -74,8 +76,8 @@ async def test_dev_server_starts_registers_search_attributes_and_stops(tmp_path:
         status, _ = http_get(server.ui_url + "/")
         assert status == 200
         # a second server on the same ports is refused with a clear message
-        with pytest.raises(devstack.DevStackError, match="already in use"):
-            devstack.DevServer(db_file=None, port=port, ui_port=None).start()
+        with pytest.raises(devserver.DevStackError, match="already in use"):
+            devserver.DevServer(db_file=None, port=port, ui_port=None).start()
     assert server.process is not None and server.process.returncode is not None
     assert ports.port_is_free(port) and ports.port_is_free(ui_port)
     assert db_file.exists()  # persistent: the next start resumes the same data
@@ -83,27 +85,27 @@ async def test_dev_server_starts_registers_search_attributes_and_stops(tmp_path:
 
 
 async def test_dev_server_that_cannot_start_is_reported(tmp_path: Path) -> None:
-    server = devstack.DevServer(
+    server = devserver.DevServer(
         db_file=tmp_path / "not-a-dir" / "x.db", port=ports.free_port(), ui_port=None,
         log_file=tmp_path / "t.log", binary=Path(sys.executable),  # not the temporal CLI
     )
     server.start()
     try:
-        with pytest.raises(devstack.DevStackError, match="exited"):
+        with pytest.raises(devserver.DevStackError, match="exited"):
             await server.wait_ready(10)
     finally:
         server.stop()
 
 
 def test_the_server_command_has_every_search_attribute() -> None:
-    server = devstack.DevServer(db_file=Path("var/t.db"), port=7233, ui_port=8233,
+    server = devserver.DevServer(db_file=Path("var/t.db"), port=7233, ui_port=8233,
                                 binary=Path("temporal"))
     command = server.command()
     assert command[:3] == ["temporal", "server", "start-dev"]
     for flag in sa.cli_flags():
         assert flag in command
     assert command[command.index("--db-filename"):][:2] == ["--db-filename", "var/t.db"]
-    assert "--headless" in devstack.DevServer(db_file=None, ui_port=None).command()
+    assert "--headless" in devserver.DevServer(db_file=None, ui_port=None).command()
 
 
 # ---------------------------------------------------------------- mail catcher
@@ -117,10 +119,10 @@ async def test_mail_catcher_receives_real_smtp_and_lists_it(tmp_path: Path) -> N
         message["From"] = "okot-flow@example.org"
         message["To"] = "Anna Proefmans (demo) <anna.proefmans.gent@example.org>"
         message["Subject"] = "OKOT-dossier DEMO-0001: herinnering"
-        message["Message-ID"] = mail.message_id_for("test-key")
+        message["Message-ID"] = smtp.message_id_for("test-key")
         message.set_content("Beste Anna,\n\nDit is een test.\n")
         settings = Settings(smtp_host="127.0.0.1", smtp_port=smtp_port, mail_dir=None)
-        await mail.send(message, settings)  # the worker's own SMTP path
+        await smtp.send(message, settings)  # the worker's own SMTP path
 
         files = list(mail_dir.glob("*.eml"))
         assert len(files) == 1
@@ -160,16 +162,16 @@ async def test_seeding_twice_does_not_duplicate(
     dev_env: WorkflowEnvironment, engine: Engine, task_queue: str
 ) -> None:
     client = dev_env.client
-    demo.import_demo_staff(engine)
+    demo_caseload.import_demo_staff(engine)
     # ids of their own: the dev server is shared by the whole test session
     run = uuid.uuid4().hex[:6].upper()
 
-    def own(case: demo.DemoCase) -> demo.DemoCase:
+    def own(case: demo_caseload.DemoCase) -> demo_caseload.DemoCase:
         return dataclasses.replace(case, case_id=f"T{run}-{case.case_id}")
 
-    cases = [own(c) for c in demo.plan()[:12]]  # one case of every target stage and closure
+    cases = [own(c) for c in demo_plan.plan()[:12]]  # one case of every target stage and closure
     async with running_worker(client, engine, task_queue):
-        first = await demo.seed(client, task_queue, cases=cases, engine=engine)
+        first = await demo_seed.seed(client, task_queue, cases=cases, engine=engine)
         assert first.failed == {}
         assert first.opened == sorted(c.case_id for c in cases) and first.skipped == []
 
@@ -180,20 +182,20 @@ async def test_seeding_twice_does_not_duplicate(
             if case.overdue:
                 assert status.overdue and status.reminders_sent >= 1, case.case_id
 
-        second = await demo.seed(client, task_queue, cases=cases, engine=engine)
+        second = await demo_seed.seed(client, task_queue, cases=cases, engine=engine)
         assert second.opened == [] and second.failed == {}
         assert second.skipped == first.opened
         assert "0 demo case(s) created, 12 already there" in second.summary()
 
         # a case whose seeding was interrupted (Ctrl-C) is finished by the next run
-        half = own(next(c for c in demo.plan()[12:] if c.target is Stage.IN_TRAINING))
+        half = own(next(c for c in demo_plan.plan()[12:] if c.target is Stage.IN_TRAINING))
         await trajectories.open_trajectory(client, half.request(), task_queue)
         for message in half.messages[:3]:
             await trajectories.send(client, half.case_id, message)
-        resumed = await demo.seed(client, task_queue, cases=[half], engine=engine)
+        resumed = await demo_seed.seed(client, task_queue, cases=[half], engine=engine)
         assert resumed.resumed == [half.case_id] and resumed.failed == {}
         assert (await trajectories.status(client, half.case_id)).stage is Stage.IN_TRAINING
-        again = await demo.seed(client, task_queue, cases=[half], engine=engine)
+        again = await demo_seed.seed(client, task_queue, cases=[half], engine=engine)
         assert again.skipped == [half.case_id]
 
     # one workflow run per case: nothing was started twice

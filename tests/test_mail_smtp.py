@@ -9,13 +9,15 @@ from pathlib import Path
 import mail_helpers as h
 import pytest
 
-from okot.mail.compose import (
+from okot.mail.errors import (
     DeliveryError,
     PermanentDeliveryError,
     TemporaryDeliveryError,
+)
+from okot.mail.render import render
+from okot.mail.smtp import (
     build_message,
     message_id_for,
-    render,
     send,
 )
 

@@ -31,19 +31,21 @@ from okot.domain.values import (
     Role,
     StudyLevel,
 )
-from okot.mail.compose import (
+from okot.mail.errors import PermanentDeliveryError
+from okot.mail.filters import TEMPLATE_TITLES
+from okot.mail.render import (
     TEMPLATE_DIR,
-    TEMPLATE_TITLES,
     TEMPLATES,
     MailTemplateError,
-    PermanentDeliveryError,
     RenderedMail,
     StaffContact,
-    build_message,
     contact_id_for,
-    message_id_for,
     render,
     resolve_people,
+)
+from okot.mail.smtp import (
+    build_message,
+    message_id_for,
 )
 
 BRIEF_TEMPLATES = {

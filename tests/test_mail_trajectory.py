@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import Driver
 
-from activities.delivery import MailDelivery
 from okot.db.staff import (
     StaffMember,
     import_members,
@@ -36,6 +35,7 @@ from okot.domain.values import (
     Role,
     Stage,
 )
+from okot.mail.delivery import MailDelivery
 from worker import build_worker
 
 CW = Actor(role=Role.CASEWORKER, id=h.CASEWORKER.id)

@@ -8,7 +8,6 @@ from sqlalchemy import Engine
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.delivery import MailDelivery
 from activities.notify import NotifyActivities
 from okot.db import store
 from okot.db.staff import (
@@ -18,7 +17,8 @@ from okot.db.staff import (
 from okot.domain.effects import NotifyRequest
 from okot.domain.status import Notice
 from okot.domain.values import Role
-from okot.mail.compose import TemporaryDeliveryError
+from okot.mail.delivery import MailDelivery
+from okot.mail.errors import TemporaryDeliveryError
 
 
 def _request(key: str = "okot-GENT-1:3:candidacy_submitted:caseworker:cw-anna",

@@ -8,7 +8,6 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import CW, Driver, candidacy
 
-from activities.notify import PermanentFailure
 from okot.db import store
 from okot.domain.effects import (
     RegisterRequest,
@@ -23,6 +22,7 @@ from okot.domain.values import (
     Closure,
     Stage,
 )
+from okot.errors import PermanentFailure
 from okot.vdab.gateway import PermanentRegistrationError
 from worker import build_worker
 

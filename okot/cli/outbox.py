@@ -56,7 +56,7 @@ def _engine() -> Engine:
 
 
 async def _resend(row: Outbox) -> str:
-    from activities.delivery import MailDelivery
+    from okot.mail.delivery import MailDelivery
 
     engine = get_engine()
     notice = Notice(role=Role(row.recipient_role), to=row.recipient, template=row.template,

@@ -5,17 +5,18 @@ is registered by an activity (stage ``registering``). That activity calls a
 :class:`RegistrationGateway`; which one follows from
 ``OKOT_REGISTRATION_GATEWAY`` (see :func:`gateway_from_settings`):
 
-- ``embedded``: the project's own database stands in for VDAB (written by
-  the lead in ``okot.db.store``; passed in here, so this module stays free of the
-  database);
+- ``embedded``: the project's own database stands in for VDAB
+  (:mod:`okot.db.registrations`; passed in here, so this module stays free of
+  the database);
 - ``http``: :class:`HttpRegistrationGateway`, ``POST {OKOT_VDAB_URL}/jobseekers``
   (the contract that :mod:`okot_dev.vdab_sim` simulates).
 
 Every call carries the request's idempotency key (``Idempotency-Key`` header),
 so a retried activity registers the client once and gets the same reference.
-Failures are split in two: :class:`TemporaryRegistrationError` (5xx, 408, 429,
-timeouts, connection trouble: retry) and :class:`PermanentRegistrationError`
-(any other 4xx: VDAB refuses the request as it is). Exception messages carry
+Failures are split in two, as :mod:`okot.errors` defines them:
+:class:`TemporaryRegistrationError` (5xx, 408, 429, timeouts, connection
+trouble: retry) and :class:`PermanentRegistrationError` (any other 4xx: VDAB
+refuses the request as it is). Exception messages carry
 only HTTP status codes and the case id, never free text; VDAB's own
 explanation of a refusal is available as ``error.vdab_message`` for the
 workflow payload.
@@ -34,6 +35,11 @@ from okot.domain.effects import (
     RegisterRequest,
     RegisterResult,
 )
+from okot.errors import (
+    ExternalFailure,
+    PermanentFailure,
+    TemporaryFailure,
+)
 from okot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,7 +50,7 @@ MAX_VDAB_MESSAGE_LENGTH: Final = 300
 _TEMPORARY_4XX: Final = frozenset({408, 425, 429})
 
 
-class RegistrationError(Exception):
+class RegistrationError(ExternalFailure):
     """The registration did not happen. ``str(error)`` holds no personal data."""
 
     retryable: bool = True
@@ -54,13 +60,13 @@ class RegistrationError(Exception):
         self.status = status
 
 
-class TemporaryRegistrationError(RegistrationError):
+class TemporaryRegistrationError(RegistrationError, TemporaryFailure):
     """VDAB is unavailable, slow or overloaded: try again later."""
 
     retryable = True
 
 
-class PermanentRegistrationError(RegistrationError):
+class PermanentRegistrationError(RegistrationError, PermanentFailure):
     """VDAB refused the request (4xx). ``vdab_message`` is VDAB's explanation."""
 
     retryable = False
