@@ -22,7 +22,8 @@ from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from okot.domain import journey
+    from okot.domain import deadlines, journey
+    from okot.domain.changes import Accepted, Rejected
     from okot.domain.effects import (
         NotifyRequest,
         NotifyResult,
@@ -181,7 +182,7 @@ class OkotTrajectory:
                 return
             except TimeoutError:
                 pass
-        fired = journey.fire_deadlines(self._status, workflow.now())
+        fired = deadlines.fire_deadlines(self._status, workflow.now())
         if fired is not None:
             self._apply_system(SystemEvent.DEADLINE, fired)
 
@@ -211,14 +212,14 @@ class OkotTrajectory:
         except ValidationError as exc:
             raise ValueError(f"{name.value}: {_one_line(exc)}") from None
 
-    def _decide(self, name: MessageName, payload: Any) -> tuple[Message, journey.Accepted]:
+    def _decide(self, name: MessageName, payload: Any) -> tuple[Message, Accepted]:
         """Parse and decide an Update; a refusal raises the one-line reason for the caller."""
         try:
             message = self._parse(name, payload)
         except ValueError as exc:
             raise ApplicationError(str(exc), type="InvalidMessage", non_retryable=True) from None
         decision = journey.decide(self._status, message, workflow.now())
-        if isinstance(decision, journey.Rejected):
+        if isinstance(decision, Rejected):
             raise ApplicationError(decision.reason, type="Rejected", non_retryable=True)
         return message, decision
 
@@ -239,14 +240,14 @@ class OkotTrajectory:
                          self._status, (), reason=str(exc), payload=None)
             return
         decision = journey.decide(self._status, message, workflow.now())
-        if isinstance(decision, journey.Rejected):
+        if isinstance(decision, Rejected):
             self._append("message", name.value, message.actor, False, "rejected", self._status,
                          self._status, (), reason=decision.reason,
                          payload=message.model_dump(mode="json"))
             return
         self._apply_message(message, decision)
 
-    def _apply_message(self, message: Message, decision: journey.Accepted) -> None:
+    def _apply_message(self, message: Message, decision: Accepted) -> None:
         before = self._status
         self._status = decision.status
         workflow.logger.info(
@@ -258,7 +259,7 @@ class OkotTrajectory:
                      before, self._status, decision.notices,
                      payload=message.model_dump(mode="json"))
 
-    def _apply_system(self, event: SystemEvent, decision: journey.Accepted,
+    def _apply_system(self, event: SystemEvent, decision: Accepted,
                       payload: dict[str, Any] | None = None) -> None:
         before = self._status
         self._status = decision.status

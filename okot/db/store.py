@@ -39,12 +39,12 @@ from okot.domain.calendar import (
     local_date,
     working_days_between,
 )
+from okot.domain.deadlines import awaiting
 from okot.domain.effects import (
     NotifyRequest,
     RecordRequest,
     RegisterRequest,
 )
-from okot.domain.journey import awaiting
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import (
     EmploymentCheck,
