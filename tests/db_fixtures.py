@@ -11,7 +11,7 @@ Import the fixtures into a test module with
 * ``db``: the backend's engine with every table emptied before the test.
 
 :func:`simulate` drives random but realistic trajectories through the real
-rules (:func:`okot.journey.decide`) and returns the ``RecordRequest`` objects
+rules (:func:`okot.domain.journey.decide`) and returns the ``RecordRequest`` objects
 the workflow would send, with what the test needs to compute the figures
 independently.
 """

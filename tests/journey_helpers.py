@@ -1,7 +1,7 @@
-"""Shared builders for the tests of the pure core (okot.domain.journey, okot.model, okot.domain.calendar).
+"""Shared builders for the tests of the pure core (okot.domain: journey, steps, deadlines, calendar).
 
 Every status a test starts from is reached through real messages applied with
-:func:`okot.journey.decide` (and the registration system events), never by
+:func:`okot.domain.journey.decide` (and the registration system events), never by
 constructing a ``TrajectoryStatus`` by hand, so the builders exercise the same
 paths as the workflow. All datetimes are timezone-aware.
 """
