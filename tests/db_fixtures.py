@@ -11,7 +11,7 @@ Import the fixtures into a test module with
 * ``db``: the backend's engine with every table emptied before the test.
 
 :func:`simulate` drives random but realistic trajectories through the real
-rules (:func:`okot.journey.decide`) and returns the ``RecordRequest`` objects
+rules (:func:`okot.domain.journey.decide`) and returns the ``RecordRequest`` objects
 the workflow would send, with what the test needs to compute the figures
 independently.
 """
@@ -43,6 +43,7 @@ from okot.domain.calendar import (
     add_months,
     next_working_day,
 )
+from okot.domain.changes import Rejected
 from okot.domain.effects import RecordRequest
 from okot.domain.messages import parse_message
 from okot.domain.status import (
@@ -50,6 +51,7 @@ from okot.domain.status import (
     TimelineEntry,
     TrajectoryStatus,
 )
+from okot.domain.steps import employment_check_dates
 from okot.domain.values import (
     SYSTEM_ACTOR,
     Actor,
@@ -161,7 +163,7 @@ class _Run:
         before = self.status
         decision = journey.decide(before, message, now)
         wf = self.sim.workflow_id
-        if isinstance(decision, journey.Rejected):
+        if isinstance(decision, Rejected):
             self.rejections += 1
             entry = TimelineEntry(
                 at=now, kind="message", name=name.value, actor=message.actor, accepted=False,
@@ -323,7 +325,7 @@ def simulate(
              lead=rng.choice(["vdab", "ocmw"]), plan=plan)
     if stop < 0.55:
         return done()
-    due6, due12 = journey.employment_check_dates(run.status)
+    due6, due12 = employment_check_dates(run.status)
     now = _later(rng, at(due6), 0, 10)
     run.send(MessageName.RECORD_EMPLOYMENT, cw, caseworker, now, employed=rng.random() < 0.5,
              date=now.date().isoformat())

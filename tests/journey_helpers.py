@@ -1,7 +1,7 @@
-"""Shared builders for the tests of the pure core (okot.domain.journey, okot.model, okot.domain.calendar).
+"""Shared builders for the tests of the pure core (okot.domain: journey, steps, deadlines, calendar).
 
 Every status a test starts from is reached through real messages applied with
-:func:`okot.journey.decide` (and the registration system events), never by
+:func:`okot.domain.journey.decide` (and the registration system events), never by
 constructing a ``TrajectoryStatus`` by hand, so the builders exercise the same
 paths as the workflow. All datetimes are timezone-aware.
 """
@@ -14,7 +14,8 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from okot.domain import journey
+from okot.domain import deadlines, journey
+from okot.domain.changes import Accepted, Rejected
 from okot.domain.messages import (
     Message,
     parse_message,
@@ -175,17 +176,17 @@ def message(
 
 def apply(
     status: TrajectoryStatus, name: MessageName | str, role: Role, now: datetime, **over: Any
-) -> journey.Accepted:
+) -> Accepted:
     """Send one message and insist that it is accepted."""
     decision = journey.decide(status, message(name, role, status, now, **over), now)
-    assert isinstance(decision, journey.Accepted), getattr(decision, "reason", decision)
+    assert isinstance(decision, Accepted), getattr(decision, "reason", decision)
     return decision
 
 
 def reject(status: TrajectoryStatus, name: MessageName | str, role: Role, now: datetime, **over: Any) -> str:
     """Send one message and insist that it is rejected; returns the reason."""
     decision = journey.decide(status, message(name, role, status, now, **over), now)
-    assert isinstance(decision, journey.Rejected), f"accepted: {decision}"
+    assert isinstance(decision, Rejected), f"accepted: {decision}"
     return decision.reason
 
 
@@ -251,14 +252,14 @@ def notice_triples(notices: Iterable[Notice]) -> set[tuple[Role, str, str]]:
 
 def fire_until(
     status: TrajectoryStatus, until: datetime, limit: int = 500
-) -> tuple[TrajectoryStatus, list[tuple[datetime, journey.Accepted]]]:
+) -> tuple[TrajectoryStatus, list[tuple[datetime, Accepted]]]:
     """Fire each deadline at the moment it falls due (a worker that never sleeps)."""
-    fired: list[tuple[datetime, journey.Accepted]] = []
+    fired: list[tuple[datetime, Accepted]] = []
     for _ in range(limit):
         nxt = status.next_deadline
         if nxt is None or nxt.due_at > until:
             return status, fired
-        result = journey.fire_deadlines(status, nxt.due_at)
+        result = deadlines.fire_deadlines(status, nxt.due_at)
         assert result is not None, f"next deadline {nxt} was due but nothing fired"
         fired.append((nxt.due_at, result))
         status = result.status

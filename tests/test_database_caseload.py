@@ -14,8 +14,8 @@ from okot.domain.calendar import (
     local_date,
     working_days_between,
 )
+from okot.domain.deadlines import awaiting
 from okot.domain.effects import RecordRequest
-from okot.domain.journey import awaiting
 from okot.domain.values import (
     Role,
     Stage,

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import Engine
 
 from okot.db.staff import parse_csv
-from okot.domain import journey
+from okot.domain import deadlines, journey
 from okot.domain.calendar import (
     BRUSSELS,
     add_working_days,
 )
+from okot.domain.changes import Accepted
 from okot.domain.policy import ReminderPolicy
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import (
@@ -48,7 +49,7 @@ def drive(case: demo_caseload.DemoCase) -> TrajectoryStatus:
             status = journey.cancel(status, NOW).status
         else:
             decision = journey.decide(status, step, NOW)
-            assert isinstance(decision, journey.Accepted), (case.case_id, step.name, decision)
+            assert isinstance(decision, Accepted), (case.case_id, step.name, decision)
             status = decision.status
     return status
 
@@ -105,7 +106,7 @@ def test_overdue_cases_are_old_orientation_files(cases: tuple[demo_caseload.Demo
             assert due <= TODAY
             # the workflow would fire the orientation reminder as soon as it starts
             opened = journey.open_trajectory(case.request(), NOW)
-            assert journey.fire_deadlines(opened, NOW) is not None, case.case_id
+            assert deadlines.fire_deadlines(opened, NOW) is not None, case.case_id
         else:
             # no reminder falls due before a non-overdue case leaves orientation
             assert due > TODAY, case.case_id

@@ -27,7 +27,8 @@ from journey_helpers import (
 )
 from pydantic import ValidationError
 
-from okot.domain import journey
+from okot.domain import deadlines, journey
+from okot.domain.changes import Accepted, Rejected
 from okot.domain.messages import (
     MESSAGE_TYPES,
     Message,
@@ -226,12 +227,12 @@ def _check_status(run: Run) -> None:
         assert s.closure is not None
         assert s.closed_at is not None
         assert s.next_deadline is None
-        assert journey.next_deadline(s) is None
+        assert deadlines.next_deadline(s) is None
         assert s.overdue is False
     else:
         assert s.closure is None and s.closed_at is None
         assert s.next_deadline is not None, f"open stage {s.stage} without a deadline"
-        assert s.next_deadline == journey.next_deadline(s)
+        assert s.next_deadline == deadlines.next_deadline(s)
         assert s.next_deadline.due_at.tzinfo is not None
     # outcome exists only after record_end
     if not run.ended:
@@ -251,7 +252,7 @@ def _check_status(run: Run) -> None:
         assert s.ended_on >= s.started_on
 
 
-def _accept(run: Run, result: journey.Accepted, *, fired: bool = False) -> None:
+def _accept(run: Run, result: Accepted, *, fired: bool = False) -> None:
     before = run.status
     assert result.status.seq > before.seq, "seq strictly increases on accepted events"
     if before.stage is Stage.CLOSED:
@@ -285,7 +286,7 @@ def _message_step(run: Run, data: st.DataObject) -> None:
     snapshot = s.model_dump()
     decision = journey.decide(s, msg, run.now)
     assert s.model_dump() == snapshot, "decide mutated its input"
-    if isinstance(decision, journey.Rejected):
+    if isinstance(decision, Rejected):
         assert decision.reason
         if s.stage is not Stage.CLOSED:
             assert s.stage.value in decision.reason
@@ -301,8 +302,8 @@ def _message_step(run: Run, data: st.DataObject) -> None:
 
 def _fire(run: Run, moment: datetime) -> None:
     s = run.status
-    due_before = [d for d in journey.pending_deadlines(s) if d.due_at <= moment]
-    result = journey.fire_deadlines(s, moment)
+    due_before = [d for d in deadlines.pending_deadlines(s) if d.due_at <= moment]
+    result = deadlines.fire_deadlines(s, moment)
     if s.stage is Stage.CLOSED or not due_before:
         assert result is None
         return
@@ -312,7 +313,7 @@ def _fire(run: Run, moment: datetime) -> None:
     # after a firing nothing is due any more at that moment: no busy loop, no burst later
     nxt = run.status.next_deadline
     assert nxt is None or nxt.due_at > moment
-    assert journey.fire_deadlines(run.status, moment) is None
+    assert deadlines.fire_deadlines(run.status, moment) is None
 
 
 def _advance_step(run: Run, data: st.DataObject) -> None:
@@ -400,9 +401,9 @@ def _check_closed_is_terminal(run: Run, data: st.DataObject) -> None:
     except ValidationError:
         return
     decision = journey.decide(s, msg, run.now)
-    assert isinstance(decision, journey.Rejected)
+    assert isinstance(decision, Rejected)
     assert "closed" in decision.reason
-    assert journey.fire_deadlines(s, run.now + timedelta(days=800)) is None
+    assert deadlines.fire_deadlines(s, run.now + timedelta(days=800)) is None
 
 
 SETTINGS = settings(
@@ -433,7 +434,7 @@ def test_long_downtime_never_bursts(data: st.DataObject) -> None:
         return
     sleep = timedelta(days=data.draw(st.integers(30, 3 * 365)))
     moment = run.now + sleep
-    result = journey.fire_deadlines(run.status, moment)
+    result = deadlines.fire_deadlines(run.status, moment)
     if result is None:
         # planned dates lie at most two years ahead, so after that something is due
         assert sleep < timedelta(days=760)
@@ -443,7 +444,7 @@ def test_long_downtime_never_bursts(data: st.DataObject) -> None:
     per_recipient = [(n.template, n.role, n.to) for n in result.notices]
     assert len(per_recipient) == len(set(per_recipient))
     # at most one notice per template for each person, and one per stream
-    assert len(result.notices) <= 2 * len(journey.pending_deadlines(run.status)) + 1
+    assert len(result.notices) <= 2 * len(deadlines.pending_deadlines(run.status)) + 1
     nxt = result.status.next_deadline
     assert nxt is None or nxt.due_at > moment
 

@@ -33,7 +33,8 @@ from journey_helpers import (
     today,
 )
 
-from okot.domain import journey
+from okot.domain import deadlines, journey
+from okot.domain.changes import Accepted, Rejected
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import (
     Closure,
@@ -118,7 +119,7 @@ def test_cell(stage: Stage, name: MessageName, role: Role) -> None:
 
     allowed = EXPECTED[stage].get(name)
     if allowed is not None and role in allowed[0]:
-        assert isinstance(decision, journey.Accepted), decision
+        assert isinstance(decision, Accepted), decision
         assert decision.status.stage is allowed[1]
         assert decision.status.seq == status.seq + 1
         assert decision.summary
@@ -126,11 +127,11 @@ def test_cell(stage: Stage, name: MessageName, role: Role) -> None:
             assert decision.status.closure is not None
             assert decision.status.next_deadline is None
         else:
-            assert decision.status.next_deadline == journey.next_deadline(decision.status)
+            assert decision.status.next_deadline == deadlines.next_deadline(decision.status)
             assert decision.status.next_deadline is not None
         return
 
-    assert isinstance(decision, journey.Rejected), f"{stage}/{name}/{role} was accepted"
+    assert isinstance(decision, Rejected), f"{stage}/{name}/{role} was accepted"
     reason = decision.reason
     assert name.value in reason
     if stage is S.CLOSED:
@@ -434,7 +435,7 @@ def test_registration_failed_stays_registering_and_retries_next_working_day() ->
     assert deadline.due == date(2026, 4, 7)
     assert deadline.notify == ()
     # the retry fires without telling anyone and asks for a new attempt
-    retry = journey.fire_deadlines(first.status, deadline.due_at)
+    retry = deadlines.fire_deadlines(first.status, deadline.due_at)
     assert retry is not None
     assert retry.notices == ()
     assert retry.status.registration_pending is True
@@ -462,7 +463,7 @@ def test_cancel_closes_and_clears_the_deadline() -> None:
     assert result.status.closure is Closure.CANCELLED
     assert result.status.seq == status.seq + 1
     assert result.status.next_deadline is None
-    assert journey.fire_deadlines(result.status, at(2030, 1, 1)) is None
+    assert deadlines.fire_deadlines(result.status, at(2030, 1, 1)) is None
 
 
 # -------------------------------------------------------------- record_employment
@@ -506,7 +507,7 @@ def test_employment_checks_accumulate_and_replace_the_same_check() -> None:
         (EmploymentCheck.MONTH_6, True),
     ]
     # once the 6-month check is recorded, no 6-month reminder is pending any more
-    kinds = {d.kind for d in journey.pending_deadlines(s)}
+    kinds = {d.kind for d in deadlines.pending_deadlines(s)}
     assert DeadlineKind.EMPLOYMENT_CHECK_6M not in kinds
     assert DeadlineKind.EMPLOYMENT_CHECK_12M in kinds
 
@@ -514,11 +515,11 @@ def test_employment_checks_accumulate_and_replace_the_same_check() -> None:
 # ---------------------------------------------------------------------- notices
 
 
-def _happy_path() -> list[journey.Accepted]:
+def _happy_path() -> list[Accepted]:
     """A full trajectory for an unregistered client, every accepted step in order."""
-    steps: list[journey.Accepted] = []
+    steps: list[Accepted] = []
 
-    def go(result: journey.Accepted) -> TrajectoryStatus:
+    def go(result: Accepted) -> TrajectoryStatus:
         steps.append(result)
         return result.status
 
@@ -615,6 +616,6 @@ def test_system_actor_is_refused_with_the_roles_that_may_send() -> None:
     status, now = at_stage(S.ORIENTATION)
     msg = message(M.RECORD_INFO, SYS, status, now, actor=actor(SYS))
     decision = journey.decide(status, msg, now)
-    assert isinstance(decision, journey.Rejected)
+    assert isinstance(decision, Rejected)
     assert "caseworker or mediator" in decision.reason
     assert "not by system" in decision.reason

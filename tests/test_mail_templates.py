@@ -12,7 +12,8 @@ import mail_helpers as h
 import pytest
 from pydantic import ValidationError
 
-from okot.domain import journey
+from okot.domain import deadlines, journey, steps
+from okot.domain.changes import Accepted
 from okot.domain.messages import (
     GiveAgreement,
     Reassign,
@@ -101,8 +102,10 @@ def assert_complete(text: str) -> None:
 
 
 def emitted_by_journey() -> set[str]:
-    """Template names in every ``_notice(...)`` call of okot/journey.py, plus reminders."""
-    source = Path(journey.__file__).read_text(encoding="utf-8")
+    """Template names in every ``_notice(...)`` call of the journey's rules, plus reminders."""
+    source = "".join(
+        Path(module.__file__).read_text(encoding="utf-8") for module in (journey, steps, deadlines)
+    )
     literal = set(re.findall(r'_notice\(\s*\w+\s*,\s*[\w.]+\s*,\s*"([a-z0-9_]+)"', source))
     dynamic = {
         k.value for k in DeadlineKind
@@ -434,7 +437,7 @@ def test_every_notice_of_a_real_journey_renders() -> None:
     def step(message: object, now: datetime) -> None:
         nonlocal status
         decision = journey.decide(status, message, now)  # type: ignore[arg-type]
-        assert isinstance(decision, journey.Accepted), decision
+        assert isinstance(decision, Accepted), decision
         status = decision.status
         notices.extend(decision.notices)
 
@@ -443,7 +446,7 @@ def test_every_notice_of_a_real_journey_renders() -> None:
     step(SubmitCandidacy(actor=cw, programme="Verpleegkunde", study_level=StudyLevel.GRADUAAT,
                          school="HBO5 Verpleegkunde Gent", channel=CandidacyChannel.TRAINING_GUIDE,
                          mediator=h.MEDIATOR.id), t0 + timedelta(hours=1))
-    late = journey.fire_deadlines(status, t0 + timedelta(days=30))
+    late = deadlines.fire_deadlines(status, t0 + timedelta(days=30))
     assert late is not None
     status = late.status
     notices.extend(late.notices)

@@ -20,7 +20,7 @@ from journey_helpers import (
     opened,
 )
 
-from okot.domain import journey
+from okot.domain import deadlines
 from okot.domain.policy import ReminderPolicy
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import (
@@ -79,7 +79,7 @@ def fired(
 
 
 def due(status: TrajectoryStatus) -> dict[DeadlineKind, date]:
-    return {d.kind: d.due for d in journey.pending_deadlines(status)}
+    return {d.kind: d.due for d in deadlines.pending_deadlines(status)}
 
 
 # ---------------------------------------------------------------- orientation
@@ -315,7 +315,7 @@ def test_follow_up_reminder_checks_and_closure() -> None:
     s = apply(s, M.AGREE_FOLLOW_UP, MED, at(2027, 8, 2)).status
     assert s.follow_up_agreed_on == date(2027, 8, 2)
     assert K.FOLLOW_UP_REMINDER not in due(s)
-    assert journey.awaiting(s).startswith("employment checks")
+    assert deadlines.awaiting(s).startswith("employment checks")
     s, log = fired(s, at(2028, 8, 1))
     assert log == [
         (date(2027, 12, 30), {(CW, CASEWORKER, "employment_check_6m")}),
@@ -342,7 +342,7 @@ def test_recording_the_12_month_check_closes_before_the_deadline() -> None:
 
 def test_a_late_firing_sends_one_escalation_not_a_burst() -> None:
     s = awaiting_agreement(at(2026, 4, 1))
-    result = journey.fire_deadlines(s, at(2026, 6, 1))  # seven weeks without a worker
+    result = deadlines.fire_deadlines(s, at(2026, 6, 1))  # seven weeks without a worker
     assert result is not None
     # reminder and escalation both due: only the escalation goes out
     assert notice_triples(result.notices) == {
@@ -352,12 +352,12 @@ def test_a_late_firing_sends_one_escalation_not_a_burst() -> None:
     assert result.status.reminders_sent == 0
     assert result.status.escalations_sent == 1
     assert due(result.status) == {K.AGREEMENT_ESCALATION: date(2026, 6, 15)}
-    assert journey.fire_deadlines(result.status, at(2026, 6, 1, 18)) is None
+    assert deadlines.fire_deadlines(result.status, at(2026, 6, 1, 18)) is None
 
 
 def test_reminder_and_escalation_due_together_send_only_the_escalation() -> None:
     s = handover(at(2026, 11, 4))
-    result = journey.fire_deadlines(s, at(2026, 11, 19, 9))  # both due by then
+    result = deadlines.fire_deadlines(s, at(2026, 11, 19, 9))  # both due by then
     assert result is not None
     assert {n.template for n in result.notices} == {"handover_escalation"}
     assert "folded" in result.summary
@@ -367,7 +367,7 @@ def test_reminder_and_escalation_due_together_send_only_the_escalation() -> None
 
 def test_a_late_orientation_firing_sends_one_reminder() -> None:
     s = orientation(at(2026, 1, 5))
-    result = journey.fire_deadlines(s, at(2027, 1, 5))
+    result = deadlines.fire_deadlines(s, at(2027, 1, 5))
     assert result is not None
     assert notice_triples(result.notices) == {(CW, CASEWORKER, "orientation_reminder")}
     assert result.status.reminders_sent == 1
@@ -376,7 +376,7 @@ def test_a_late_orientation_firing_sends_one_reminder() -> None:
 
 def test_a_late_firing_in_training_sends_one_progress_check() -> None:
     s = in_training(at(2026, 9, 1), date(2027, 7, 9))
-    result = journey.fire_deadlines(s, at(2027, 8, 2))  # 11 months later
+    result = deadlines.fire_deadlines(s, at(2027, 8, 2))  # 11 months later
     assert result is not None
     assert [n.template for n in result.notices] == ["progress_check", "end_reminder"]
     assert due(result.status) == {
@@ -387,7 +387,7 @@ def test_a_late_firing_in_training_sends_one_progress_check() -> None:
 
 def test_a_late_firing_in_follow_up_sends_each_check_once_and_closes() -> None:
     s = follow_up(at(2027, 6, 30))
-    result = journey.fire_deadlines(s, at(2029, 1, 2))
+    result = deadlines.fire_deadlines(s, at(2029, 1, 2))
     assert result is not None
     templates = [n.template for n in result.notices]
     assert sorted(templates) == sorted(
@@ -405,5 +405,5 @@ def test_a_late_firing_in_follow_up_sends_each_check_once_and_closes() -> None:
 
 def test_nothing_fires_before_nine_on_the_due_day() -> None:
     s = awaiting_agreement(at(2026, 4, 1))
-    assert journey.fire_deadlines(s, at(2026, 4, 9, 8, 59)) is None
-    assert journey.fire_deadlines(s, at(2026, 4, 9, 9, 0)) is not None
+    assert deadlines.fire_deadlines(s, at(2026, 4, 9, 8, 59)) is None
+    assert deadlines.fire_deadlines(s, at(2026, 4, 9, 9, 0)) is not None

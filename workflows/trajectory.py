@@ -2,7 +2,10 @@
 
 The workflow owns time, messages and activities; the rules of the journey
 (what is allowed where, what it changes, which deadline follows) live in
-:mod:`okot.domain.journey` and are only applied here. Every message of
+:mod:`okot.domain.journey`, :mod:`okot.domain.steps` and
+:mod:`okot.domain.deadlines` and are only applied here. The activities it calls
+are in :mod:`workflows.effects`; what it shows of itself (search attributes, Web
+UI details) is in :mod:`workflows.visibility`. Every message of
 ``shared/domain.md`` is both an Update (validated first: a rejection leaves no
 trace) and a Signal of the same name (an invalid signal changes nothing and is
 recorded in the timeline as rejected).
@@ -10,26 +13,19 @@ recorded in the timeline as rejected).
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from okot.domain import journey
-    from okot.domain.effects import (
-        NotifyRequest,
-        NotifyResult,
-        RecordRequest,
-        RegisterRequest,
-        RegisterResult,
-    )
+    from okot.domain import deadlines, journey
+    from okot.domain.changes import Accepted, Rejected
+    from okot.domain.effects import RecordRequest
     from okot.domain.messages import (
         Message,
         parse_message,
@@ -48,40 +44,12 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         SystemEvent,
     )
-    from okot.temporal import search_attributes as sa
     from okot.temporal.contract import STATUS_QUERY, TIMELINE_QUERY, WORKFLOW_TYPE
-    from okot.temporal.ui_texts import current_details
+
+from workflows import effects, visibility
 
 TIMELINE_LIMIT = 2000
 """Newest timeline entries kept in the workflow; the database keeps them all."""
-
-RECORD_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-)
-NOTIFY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=10),
-    non_retryable_error_types=["PermanentDeliveryError", "UnknownRecipient"],
-)
-REGISTER_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=10),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=15),
-    non_retryable_error_types=["PermanentRegistrationError"],
-)
-
-
-class Effect:
-    """Something the main loop must still do for an event: record it, notify."""
-
-    __slots__ = ("notices", "record")
-
-    def __init__(self, record: RecordRequest, notices: tuple[Notice, ...]) -> None:
-        self.record = record
-        self.notices = notices
 
 
 def _update(name: MessageName, description: str) -> Any:
@@ -114,9 +82,9 @@ class OkotTrajectory:
         self._status = journey.open_trajectory(request, workflow.now())
         carried = request.carried
         self._timeline: list[TimelineEntry] = list(carried.timeline) if carried else []
-        self._effects: deque[Effect] = deque()
+        self._effects: deque[effects.Effect] = deque()
         self._version = 0
-        self._last_search_attributes: dict[str, Any] = {}
+        self._published: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ main loop
 
@@ -181,7 +149,7 @@ class OkotTrajectory:
                 return
             except TimeoutError:
                 pass
-        fired = journey.fire_deadlines(self._status, workflow.now())
+        fired = deadlines.fire_deadlines(self._status, workflow.now())
         if fired is not None:
             self._apply_system(SystemEvent.DEADLINE, fired)
 
@@ -211,14 +179,14 @@ class OkotTrajectory:
         except ValidationError as exc:
             raise ValueError(f"{name.value}: {_one_line(exc)}") from None
 
-    def _decide(self, name: MessageName, payload: Any) -> tuple[Message, journey.Accepted]:
+    def _decide(self, name: MessageName, payload: Any) -> tuple[Message, Accepted]:
         """Parse and decide an Update; a refusal raises the one-line reason for the caller."""
         try:
             message = self._parse(name, payload)
         except ValueError as exc:
             raise ApplicationError(str(exc), type="InvalidMessage", non_retryable=True) from None
         decision = journey.decide(self._status, message, workflow.now())
-        if isinstance(decision, journey.Rejected):
+        if isinstance(decision, Rejected):
             raise ApplicationError(decision.reason, type="Rejected", non_retryable=True)
         return message, decision
 
@@ -239,14 +207,14 @@ class OkotTrajectory:
                          self._status, (), reason=str(exc), payload=None)
             return
         decision = journey.decide(self._status, message, workflow.now())
-        if isinstance(decision, journey.Rejected):
+        if isinstance(decision, Rejected):
             self._append("message", name.value, message.actor, False, "rejected", self._status,
                          self._status, (), reason=decision.reason,
                          payload=message.model_dump(mode="json"))
             return
         self._apply_message(message, decision)
 
-    def _apply_message(self, message: Message, decision: journey.Accepted) -> None:
+    def _apply_message(self, message: Message, decision: Accepted) -> None:
         before = self._status
         self._status = decision.status
         workflow.logger.info(
@@ -258,7 +226,7 @@ class OkotTrajectory:
                      before, self._status, decision.notices,
                      payload=message.model_dump(mode="json"))
 
-    def _apply_system(self, event: SystemEvent, decision: journey.Accepted,
+    def _apply_system(self, event: SystemEvent, decision: Accepted,
                       payload: dict[str, Any] | None = None) -> None:
         before = self._status
         self._status = decision.status
@@ -288,121 +256,42 @@ class OkotTrajectory:
         wf_id = workflow.info().workflow_id
         record = RecordRequest(workflow_id=wf_id, key=f"{wf_id}:t{number}", entry=entry,
                                payload=payload, status=after)
-        self._effects.append(Effect(record, notices))
+        self._effects.append(effects.Effect(record, notices))
         self._version += 1
         self._publish()
 
     # ------------------------------------------------------------------ effects
 
     async def _drain(self) -> None:
-        """Record each event and send its notices, in order.
+        """Carry out every queued effect, in order (see :func:`workflows.effects.drain`)."""
+        await effects.drain(self._effects, self._notification_failed)
 
-        An effect runs to its end even when the workflow is cancelled meanwhile
-        (shielded: its activities are not cancelled half-way), and it leaves the
-        queue only once it is done, so nothing is lost or sent twice.
-        """
-        while self._effects:
-            job = asyncio.ensure_future(self._carry_out(self._effects[0]))
-            try:
-                await asyncio.shield(job)
-            except asyncio.CancelledError:
-                await job
-                self._effects.popleft()
-                raise
-            self._effects.popleft()
-
-    async def _carry_out(self, effect: Effect) -> None:
-        await workflow.execute_activity(
-            "record", effect.record,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RECORD_RETRY,
-            summary=f"record {effect.record.entry.name}",
-        )
-        for notice in effect.notices:
-            await self._notify(notice)
-
-    async def _notify(self, notice: Notice) -> None:
-        request = NotifyRequest(workflow_id=workflow.info().workflow_id, notice=notice)
-        try:
-            await workflow.execute_activity(
-                "notify", request, result_type=NotifyResult,
-                start_to_close_timeout=timedelta(seconds=60),
-                schedule_to_close_timeout=timedelta(days=3),
-                retry_policy=NOTIFY_RETRY,
-                summary=f"notify {notice.role.value} {notice.to}: {notice.template}",
-            )
-        except ActivityError as err:
-            if is_cancelled_exception(err):
-                raise
-            detail = _failure_text(err, "delivery failed")
-            workflow.logger.warning(
-                "notification failed", extra={"template": notice.template, "key": notice.key}
-            )
-            if notice.template != "notification_failed":
-                decision = journey.notification_failed(self._status, notice.template,
-                                                       workflow.now())
-                self._apply_system(SystemEvent.NOTIFICATION_FAILED, decision,
-                                   payload={"key": notice.key, "error": detail})
+    def _notification_failed(self, notice: Notice, detail: str) -> None:
+        decision = journey.notification_failed(self._status, notice.template, workflow.now())
+        self._apply_system(SystemEvent.NOTIFICATION_FAILED, decision,
+                           payload={"key": notice.key, "error": detail})
 
     async def _register(self) -> None:
-        wf_id = workflow.info().workflow_id
-        attempt = self._status.registration_attempts + 1
-        request = RegisterRequest(
-            workflow_id=wf_id, case_id=self._status.case_id, ocmw=self._status.ocmw,
-            key=f"{wf_id}:register",
-        )
-        try:
-            result = await workflow.execute_activity(
-                "register_jobseeker", request, result_type=RegisterResult,
-                start_to_close_timeout=timedelta(seconds=60),
-                schedule_to_close_timeout=timedelta(hours=8),
-                retry_policy=REGISTER_RETRY,
-                summary=f"register the client as jobseeker (attempt {attempt})",
-            )
-        except ActivityError as err:
-            if is_cancelled_exception(err):
-                raise
-            detail = _failure_text(err, "gave up retrying")
+        outcome = await effects.register(self._status)
+        if isinstance(outcome, effects.RegistrationFailure):
             if self._status.stage is Stage.REGISTERING:
                 self._apply_system(
                     SystemEvent.REGISTRATION_FAILED,
-                    journey.registration_failed(self._status, detail, workflow.now()),
-                    payload={"error": detail},
+                    journey.registration_failed(self._status, outcome.detail, workflow.now()),
+                    payload={"error": outcome.detail},
                 )
             return
         if self._status.stage is Stage.REGISTERING:
             self._apply_system(
                 SystemEvent.REGISTERED,
-                journey.registration_succeeded(self._status, result.reference, workflow.now()),
-                payload={"reference": result.reference},
+                journey.registration_succeeded(self._status, outcome.reference, workflow.now()),
+                payload={"reference": outcome.reference},
             )
 
     # --------------------------------------------------------------- visibility
 
     def _publish(self) -> None:
-        s = self._status
-        deadline = s.next_deadline
-        values: dict[str, Any] = {
-            sa.STAGE.name: s.stage.value,
-            sa.OCMW.name: s.ocmw,
-            sa.CASEWORKER.name: s.caseworker,
-            sa.MEDIATOR.name: s.mediator,
-            sa.STUDY_LEVEL.name: s.study_level.value if s.study_level else None,
-            sa.OUTCOME.name: s.outcome.value if s.outcome else None,
-            sa.CLOSURE.name: s.closure.value if s.closure else None,
-            sa.NEXT_DEADLINE.name: deadline.due_at if deadline else None,
-            sa.STAGE_SINCE.name: s.stage_since,
-            sa.OVERDUE.name: s.overdue,
-        }
-        if values != self._last_search_attributes:
-            keys = {key.name: key for key in sa.ALL}
-            workflow.upsert_search_attributes(
-                [keys[name].value_set(value) if value is not None else keys[name].value_unset()
-                 for name, value in values.items()
-                 if self._last_search_attributes.get(name, ...) != value]
-            )
-            self._last_search_attributes = values
-        workflow.set_current_details(current_details(s))
+        self._published = visibility.publish(self._status, self._published)
 
     # ------------------------------------------------------------------ queries
 
@@ -450,15 +339,6 @@ class OkotTrajectory:
     withdraw_signal = _signal(MessageName.WITHDRAW, "Client stops before the start")
     reassign = _update(MessageName.REASSIGN, "Another caseworker or mediator takes over")
     reassign_signal = _signal(MessageName.REASSIGN, "Another caseworker or mediator takes over")
-
-
-def _failure_text(err: ActivityError, fallback: str) -> str:
-    """An activity's failure for the timeline: its message and string details."""
-    cause = err.cause
-    if not isinstance(cause, ApplicationError):
-        return fallback
-    details = [d for d in cause.details if isinstance(d, str) and d]
-    return ": ".join([cause.message, *details])
 
 
 def _actor_of(payload: Any) -> Actor:

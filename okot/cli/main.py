@@ -69,7 +69,7 @@ from okot.db.staff import (
     require_staff,
 )
 from okot.db.tables import STAFF
-from okot.domain import journey
+from okot.domain import deadlines, journey
 from okot.domain.messages import (
     MESSAGE_TYPES,
     Message,
@@ -462,7 +462,7 @@ def status_json(status: TrajectoryStatus) -> dict[str, Any]:
             "notify": [r.value for r in deadline.notify],
             "awaiting": deadline.awaiting,
         },
-        "awaiting": journey.awaiting(status),
+        "awaiting": deadlines.awaiting(status),
         "overdue": status.overdue,
         "reminders_sent": status.reminders_sent,
         "escalations_sent": status.escalations_sent,
@@ -551,7 +551,7 @@ def _print_status(status: TrajectoryStatus, *, brief: bool = False) -> None:
         for e in status.employment:
             rows.append((f"employment ({e.check.value})",
                          f"{'employed' if e.employed else 'not employed'} on {e.date}"))
-    rows.append(("awaiting", journey.awaiting(status)))
+    rows.append(("awaiting", deadlines.awaiting(status)))
     if deadline is not None:
         rows.append(("next deadline", f"{deadline.due} ({deadline.kind.value})"))
     if status.overdue:

@@ -35,7 +35,7 @@ from okot.domain.calendar import (
     working_days_between,
 )
 from okot.domain.effects import RecordRequest
-from okot.domain.journey import awaiting
+from okot.domain.deadlines import awaiting
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import (
     EmploymentCheck,

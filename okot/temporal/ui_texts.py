@@ -4,7 +4,7 @@ and dates only: never personal data."""
 
 from __future__ import annotations
 
-from okot.domain import journey
+from okot.domain.deadlines import awaiting
 from okot.domain.status import OpenTrajectory, TrajectoryStatus
 from okot.domain.values import workflow_id_for
 
@@ -23,7 +23,7 @@ def current_details(status: TrajectoryStatus) -> str:
     deadline = status.next_deadline
     if deadline is not None:
         lines.append(f"**Next deadline:** {deadline.due.isoformat()} ({deadline.kind.value})")
-    lines.append(f"**Awaiting:** {journey.awaiting(status)}")
+    lines.append(f"**Awaiting:** {awaiting(status)}")
     if status.overdue:
         lines.append("**Overdue:** yes")
     lines.append(f"**Caseworker:** `{status.caseworker}` · **Mediator:** `{status.mediator or '-'}`")
