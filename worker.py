@@ -4,7 +4,8 @@ Connects with ``temporalio.envconfig`` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 profiles), serves the task queue ``OKOT_TASK_QUEUE`` (default ``okot``),
 writes to ``OKOT_DATABASE_URL`` (default: SQLite under ``var/``), exposes
 Prometheus metrics when ``OKOT_METRICS_PORT`` is set, and stops gracefully on
-SIGINT/SIGTERM.
+SIGINT/SIGTERM. ``okot worker`` runs the same (:func:`register_command`, the
+``worker`` plugin of the entry-point group ``okot.commands``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -38,6 +40,9 @@ from okot.settings import (
 from okot.temporal.connection import connect
 from okot.vdab.gateway import RegistrationGateway
 from workflows.trajectory import OkotTrajectory
+
+if TYPE_CHECKING:
+    import typer
 
 log = get_logger("okot.worker")
 
@@ -116,6 +121,15 @@ async def main() -> None:
         await stop.wait()
         log.info("worker stopping")
     log.info("worker stopped")
+
+
+def register_command(app: typer.Typer) -> None:
+    """Add ``okot worker`` to the ``okot`` CLI (the ``worker`` plugin of ``okot.commands``)."""
+
+    @app.command("worker")
+    def worker_command() -> None:
+        """Run the worker (same as `python worker.py`); stops on Ctrl-C / SIGTERM."""
+        asyncio.run(main())
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
-"""The ``okot vdab-sim`` command: run the VDAB registration simulator.
+"""The dev-only commands of ``okot``: ``okot vdab-sim`` (run the VDAB registration
+simulator) and ``okot dev`` (:mod:`okot_dev.devstack`).
 
-The main CLI wires it in with ``okot.cli_vdab.register(app)``.
+:func:`register` is the ``dev`` plugin of the entry-point group ``okot.commands``
+(pyproject.toml), which :mod:`okot.cli.app` loads when ``okot_dev`` is installed.
 """
 
 from __future__ import annotations
@@ -9,11 +11,11 @@ from typing import Annotated
 
 import typer
 
-from okot_dev import vdab_sim
+from okot_dev import devstack, vdab_sim
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``vdab-sim`` command to ``app``."""
+    """Add the ``vdab-sim`` and ``dev`` commands to ``app``."""
 
     @app.command("vdab-sim")
     def vdab_sim_command(
@@ -32,3 +34,5 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Simulate VDAB's jobseeker registration (POST /jobseekers) for OKOT_VDAB_URL."""
         vdab_sim.run(port, fail_rate, latency, host=host, seed=seed)
+
+    devstack.register(app)  # `okot dev`: a local Temporal dev server, worker and demo data

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
-from okot.cli.main import app
+from okot.cli.app import app
 from okot.domain.calendar import local_date
 from okot.settings import get_settings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,14 @@ import typer
 from sqlalchemy import Engine
 from typer.main import get_command
 
-from okot.cli import main as cli
+from okot.cli import app as cli_app
+from okot.cli import client as cli_client
+from okot.cli.app import PLUGIN_GROUP, app, register_plugins
+from okot.cli.help_texts import COMMAND_HELP, FIELD_HELP, MESSAGE_FIELD_HELP
+from okot.cli.messages import command_name
+from okot.cli.output import status_json, timeline_entry_json
+from okot.cli.queries import build_list_query
+from okot.cli.starter_app import starter_app
 from okot.db.staff import (
     import_members,
     parse_csv,
@@ -86,7 +94,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Message, bool]]:
         captured.append((case_id, message, as_signal))
         return None if as_signal else a_status()
 
-    monkeypatch.setattr(cli, "_send", fake_send)
+    monkeypatch.setattr(cli_client, "send", fake_send)
     return captured
 
 
@@ -94,19 +102,19 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Message, bool]]:
 
 
 def _command(name: str) -> Any:
-    group = get_command(cli.app)
+    group = get_command(app)
     return group.commands[name]  # type: ignore[attr-defined]
 
 
 def test_every_message_has_a_command_whose_options_mirror_its_fields() -> None:
-    group = get_command(cli.app)
+    group = get_command(app)
     names = set(group.commands)  # type: ignore[attr-defined]
     expected = {m.value.replace("_", "-") for m in MessageName}
     assert expected <= names
     assert {"open", "status", "timeline", "list", "import", "worker", "db", "staff",
             "vdab-sim"} <= names
     for kind, model in MESSAGE_TYPES.items():
-        command = _command(cli.command_name(kind))
+        command = _command(command_name(kind))
         params = {p.name for p in command.params}
         fields = set(model.model_fields) - {"actor"}
         assert params == fields | {"case_id", "actor_spec", "as_signal", "as_json"}, kind
@@ -118,9 +126,9 @@ def test_every_message_has_a_command_whose_options_mirror_its_fields() -> None:
 
 def test_every_field_has_its_own_help_text() -> None:
     for kind, model in MESSAGE_TYPES.items():
-        assert kind in cli.COMMAND_HELP
+        assert kind in COMMAND_HELP
         for field in set(model.model_fields) - {"actor"}:
-            assert (kind, field) in cli.MESSAGE_FIELD_HELP or field in cli.FIELD_HELP, (kind, field)
+            assert (kind, field) in MESSAGE_FIELD_HELP or field in FIELD_HELP, (kind, field)
 
 
 def test_bool_enum_tuple_and_date_fields_become_the_right_options() -> None:
@@ -330,7 +338,7 @@ LIST_KEYS = {"case_id", "workflow_id", "run_id", "execution_status", "start_time
 
 
 def test_status_json_shape() -> None:
-    data = cli.status_json(a_status())
+    data = status_json(a_status())
     assert set(data) == STATUS_KEYS
     assert set(data["next_deadline"]) == DEADLINE_KEYS
     assert data["workflow_id"] == "okot-C-1" and data["stage"] == "orientation"
@@ -346,15 +354,15 @@ def test_timeline_json_shape() -> None:
         accepted=False, summary="refused", reason="not allowed", stage_before=Stage.ORIENTATION,
         stage_after=Stage.ORIENTATION, seq=3,
     )
-    data = cli.timeline_entry_json(entry)
+    data = timeline_entry_json(entry)
     assert set(data) == TIMELINE_KEYS
     assert data["actor"] == {"role": "caseworker", "id": "cw-anna"}
     assert data["at"] == "2025-03-03T09:00:00+00:00" and data["accepted"] is False
 
 
 def test_list_query() -> None:
-    assert cli.build_list_query() == "WorkflowType = 'OkotTrajectory'"
-    assert cli.build_list_query(
+    assert build_list_query() == "WorkflowType = 'OkotTrajectory'"
+    assert build_list_query(
         stage=Stage.SCREENING, ocmw="Gent", caseworker="cw-anna", mediator="med-carl",
         overdue=True, running=True, query="OkotStudyLevel = 'bachelor'",
     ) == (
@@ -365,16 +373,47 @@ def test_list_query() -> None:
 
 
 def test_starter_needs_a_csv_or_a_case(offline: Cli, tmp_path: Path) -> None:
-    result = offline.invoke(app=cli.starter_app)
+    result = offline.invoke(app=starter_app)
     assert result.exit_code == 2 and "--case" in one_line(result.stderr)
-    result = offline.invoke("--case", "C-1", app=cli.starter_app)
+    result = offline.invoke("--case", "C-1", app=starter_app)
     assert result.exit_code == 2 and "--ocmw and --caseworker" in one_line(result.stderr)
 
 
 def test_other_command_groups_are_registered() -> None:
-    names = set(get_command(cli.app).commands)  # type: ignore[attr-defined]
+    names = set(get_command(app).commands)  # type: ignore[attr-defined]
     assert {"dev", "db", "staff", "caseload", "report", "vdab-sim"} <= names
-    assert isinstance(cli.app, typer.Typer)
+    assert isinstance(app, typer.Typer)
+
+
+def test_plugins_are_registered_and_a_missing_module_is_skipped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "okot_test_plugin.py").write_text(
+        "def register(app):\n"
+        "    @app.command('hello')\n"
+        "    def hello() -> None:\n"
+        "        pass\n"
+    )
+    (tmp_path / "okot_test_broken_plugin.py").write_text("import okot_test_no_such_dependency\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    points = [
+        EntryPoint("gone", "okot_test_no_such_package.commands:register", PLUGIN_GROUP),
+        EntryPoint("hello", "okot_test_plugin:register", PLUGIN_GROUP),
+    ]
+    monkeypatch.setattr(cli_app, "entry_points", lambda group: points if group == PLUGIN_GROUP else [])
+    target = typer.Typer()
+
+    @target.callback()
+    def root() -> None:
+        """okot"""
+
+    register_plugins(target)
+    assert set(get_command(target).commands) == {"hello"}  # type: ignore[attr-defined]
+
+    # A plugin whose own module is there but lacks a dependency is an error, not skipped.
+    points.append(EntryPoint("broken", "okot_test_broken_plugin:register", PLUGIN_GROUP))
+    with pytest.raises(ModuleNotFoundError, match="okot_test_no_such_dependency"):
+        register_plugins(typer.Typer())
 
 
 def test_worker_command_runs_worker_main(offline: Cli, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from okot.cli.main import starter_app
+from okot.cli.starter_app import starter_app
 from tests.cli_helpers import Cli, cli_on, one_line, today, wait_for
 from tests.test_cli import LIST_KEYS, STATUS_KEYS, TIMELINE_KEYS
 from tests.workflow_helpers import running_worker

@@ -1,4 +1,4 @@
-"""Parsing and validating the cohort CSV (okot/cohort.py): pure, no Temporal."""
+"""Parsing and validating the cohort CSV (okot/cli/cohort_csv.py): pure, no Temporal."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from okot.cli.cohort import (
+from okot.cli.cohort_csv import (
     COLUMNS,
     CohortFileError,
     CohortProblem,

@@ -106,7 +106,7 @@ def test_outbox_cli_lists_failed_and_retry_resends(
 
     from typer.testing import CliRunner
 
-    from okot.cli.main import app
+    from okot.cli.app import app
     from okot.settings import get_settings
 
     refusing = h.RecordingHandler(rcpt_replies=["550 5.1.1 No such user"])

@@ -1,2 +1,2 @@
-"""The ``okot`` command line, one module per command group.
+"""The ``okot`` command line, one module per job; :mod:`okot.cli.app` assembles it.
 """

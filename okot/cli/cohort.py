@@ -1,228 +1,124 @@
-"""Cohort import: parse and validate a CSV of cases to open (pure, no I/O).
-
-``okot import cohort.csv`` and ``python starter.py cohort.csv`` read a CSV with
-the columns :data:`COLUMNS`::
-
-    case_id,ocmw,caseworker,mediator,registered_jobseeker,opened_on
-    C-2024-0001,gent,cw-anna,med-carl,true,2024-09-02
-    C-2024-0002,gent,cw-anna,,false,
-
-* ``case_id`` (required): the OCMW's opaque, pseudonymous case id; never a
-  national register number, a name or anything derived from them.
-* ``ocmw`` (required): the OCMW code, e.g. ``gent`` (lower-cased on reading).
-* ``caseworker`` (required): staff id of the caseworker.
-* ``mediator`` (optional): staff id of the VDAB mediator, if already known.
-* ``registered_jobseeker`` (optional, default ``true``): ``true``/``false``
-  (also ``yes``/``no``, ``ja``/``nee``, ``1``/``0``).
-* ``opened_on`` (optional, default today): ``YYYY-MM-DD``, when the file was
-  really opened; orientation deadlines count from that day.
-
-Any other column is refused, so a column with personal data (a name, an
-address) never slips in. Every row is validated on its own: a bad row is
-reported with its line number and reason and does not stop the others.
-This module only parses; :mod:`okot.cli.main` opens the trajectories.
-"""
+"""``okot import cohort.csv``: open a trajectory for every valid row of a cohort
+CSV (parsed by :mod:`okot.cli.cohort_csv`), idempotently: a case with an open
+trajectory is skipped, a bad row is reported with its line number and the rest
+goes on (exit 2 if a row failed)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Annotated
 
-from pydantic import ValidationError
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from temporalio.service import RPCError
 
-from okot.domain.status import OpenTrajectory
-from okot.domain.values import looks_like_national_register_number
-
-COLUMNS: tuple[str, ...] = (
-    "case_id",
-    "ocmw",
-    "caseworker",
-    "mediator",
-    "registered_jobseeker",
-    "opened_on",
+from okot.cli.client import connect
+from okot.cli.cohort_csv import (
+    CohortEntry,
+    CohortFileError,
+    CohortProblem,
+    CohortRow,
+    parse_cohort,
 )
-REQUIRED_COLUMNS: tuple[str, ...] = ("case_id", "ocmw", "caseworker")
-
-_TRUE = frozenset({"true", "yes", "ja", "y", "j", "1"})
-_FALSE = frozenset({"false", "no", "nee", "n", "0"})
-
-
-class CohortFileError(ValueError):
-    """The file as a whole cannot be read (missing or unknown columns, not a CSV)."""
+from okot.cli.errors import EXIT_OK, EXIT_REFUSED, fail, first_line, guard, run
+from okot.cli.output import console
+from okot.cli.staff_check import StaffCheck, staff_ids
+from okot.settings import get_settings
+from okot.temporal import trajectories
 
 
-@dataclass(frozen=True)
-class CohortRow:
-    """A valid row: the request that opens its trajectory."""
+@dataclass
+class CohortOutcome:
+    opened: int = 0
+    skipped: int = 0
+    failed: int = 0
 
-    line: int
-    request: OpenTrajectory
+    def summary(self) -> str:
+        return f"opened {self.opened}, skipped {self.skipped}, failed {self.failed}"
 
     @property
-    def case_id(self) -> str:
-        return self.request.case_id
+    def exit_code(self) -> int:
+        return EXIT_OK if self.failed == 0 else EXIT_REFUSED
 
 
-@dataclass(frozen=True)
-class CohortProblem:
-    """A row that cannot be opened. ``case_id`` is None when it is not a valid id."""
+def import_cohort(path: Path) -> CohortOutcome:
+    """Open a trajectory for every valid row of the cohort CSV at ``path``.
 
-    line: int
-    case_id: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f" ({self.case_id})" if self.case_id else "")
-        return f"{where}: {self.reason}"
-
-
-CohortEntry = CohortRow | CohortProblem
-
-
-def parse_bool(value: str) -> bool:
-    """``true``/``false`` and the usual spellings; raises ``ValueError`` otherwise."""
-    word = value.strip().lower()
-    if word in _TRUE:
-        return True
-    if word in _FALSE:
-        return False
-    raise ValueError(f"{value!r} is not true or false")
-
-
-def parse_date(value: str) -> date:
-    """A ``YYYY-MM-DD`` date; raises ``ValueError`` with a readable message otherwise."""
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """One line out of a pydantic error: ``field: reason; field: reason``."""
-    parts = []
-    for item in error.errors():
-        field = ".".join(str(p) for p in item["loc"])
-        message = str(item["msg"]).removeprefix("Value error, ")
-        parts.append(f"{field}: {message}" if field else message)
-    return "; ".join(parts)
-
-
-def _header(reader: csv.DictReader[str]) -> list[str]:
-    if not reader.fieldnames:
-        raise CohortFileError(f"the cohort CSV is empty; expected the header {','.join(COLUMNS)}")
-    header = [(h or "").strip().lower() for h in reader.fieldnames]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise CohortFileError(
-            f"the cohort CSV lacks column(s) {', '.join(missing)}; "
-            f"expected {','.join(COLUMNS)} (mediator, registered_jobseeker and opened_on optional)"
-        )
-    unknown = [h for h in header if h not in COLUMNS]
-    if unknown:
-        raise CohortFileError(
-            f"the cohort CSV has unknown column(s) {', '.join(unknown)}; only "
-            f"{','.join(COLUMNS)} are allowed (never add names or other personal data)"
-        )
-    duplicated = sorted({h for h in header if header.count(h) > 1})
-    if duplicated:
-        raise CohortFileError(f"the cohort CSV lists column(s) {', '.join(duplicated)} twice")
-    return header
-
-
-def _parse_row(line: int, cells: dict[str, str], today: date | None) -> CohortEntry:
-    raw_case = cells.get("case_id", "")
-    if looks_like_national_register_number(raw_case):
-        # Never echo it back: it may be a real national register number.
-        return CohortProblem(
-            line, None,
-            "case_id looks like a national register number (11 digits); use the opaque, "
-            "pseudonymous case id of your OCMW, never the INSZ or anything derived from it",
-        )
-    fields: dict[str, object] = {
-        "case_id": raw_case,
-        "ocmw": cells.get("ocmw", "").lower(),
-        "caseworker": cells.get("caseworker", ""),
-        "mediator": cells.get("mediator") or None,
-    }
-    problems: list[str] = []
-    registered = cells.get("registered_jobseeker", "")
-    if registered:
-        try:
-            fields["registered_jobseeker"] = parse_bool(registered)
-        except ValueError as error:
-            problems.append(f"registered_jobseeker: {error}")
-    opened_on = cells.get("opened_on", "")
-    if opened_on:
-        try:
-            day = parse_date(opened_on)
-        except ValueError as error:
-            problems.append(f"opened_on: {error}")
-        else:
-            if today is not None and day > today:
-                problems.append(f"opened_on: {day} is in the future (today is {today})")
-            fields["opened_on"] = day
-    try:
-        request = OpenTrajectory.model_validate(fields)
-    except ValidationError as error:
-        problems.insert(0, describe_validation_error(error))
-        valid_case = not any(e["loc"] == ("case_id",) for e in error.errors())
-        return CohortProblem(line, raw_case if valid_case else None, "; ".join(problems))
-    if problems:
-        return CohortProblem(line, request.case_id, "; ".join(problems))
-    return CohortRow(line, request)
-
-
-def parse_cohort(text: str, today: date | None = None) -> list[CohortEntry]:
-    """Every data row of the cohort CSV, in file order, as a row or a problem.
-
-    ``line`` is the physical line number in the file (the header is line 1).
-    Blank lines are skipped. A case id listed twice is a problem on its second
-    line. With ``today``, an ``opened_on`` after it is refused. Raises
-    :class:`CohortFileError` when the header is unusable.
+    Idempotent: a case with an open trajectory is skipped. Bad rows are reported
+    with their line number and the rest goes on.
     """
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     try:
-        header = _header(reader)
-    except csv.Error as error:
-        raise CohortFileError(f"the cohort file is not a CSV: {error}") from None
-    reader.fieldnames = header
-    entries: list[CohortEntry] = []
-    seen: dict[str, int] = {}
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            entries.append(CohortProblem(reader.line_num, None, f"not valid CSV: {error}"))
-            continue
-        # line_num counts physical lines read so far: the row's last line.
-        line = reader.line_num
-        extra = row.get(None)
-        cells = {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
-        if not any(cells.values()) and not extra:
-            continue
-        if extra:
-            entries.append(CohortProblem(
-                line, None, f"more cells than the {len(header)} columns of the header"))
-            continue
-        entry = _parse_row(line, cells, today)
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read {path}: {getattr(error, 'strerror', None) or error}")
+    try:
+        entries = parse_cohort(text, today=date.today())
+    except CohortFileError as error:
+        fail(f"{path}: {error}")
+    staff = StaffCheck()
+    checked: list[CohortEntry] = []
+    for entry in entries:
         if isinstance(entry, CohortRow):
-            first = seen.get(entry.case_id)
-            if first is not None:
-                entry = CohortProblem(line, entry.case_id,
-                                      f"case_id is listed twice (also on line {first})")
-            else:
-                seen[entry.case_id] = line
-        entries.append(entry)
-    return entries
+            problem = staff.problem(staff_ids(entry.request))
+            if problem is not None:
+                entry = CohortProblem(entry.line, entry.case_id, problem)
+        checked.append(entry)
+    task_queue = get_settings().task_queue
+    outcome = CohortOutcome()
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    async def open_all() -> None:
+        client = await connect()
+        with Progress(
+            TextColumn("opening trajectories"), BarColumn(), MofNCompleteColumn(),
+            console=errors, transient=True,
+        ) as progress:
+            task = progress.add_task("cohort", total=len(checked))
+            for entry in checked:
+                if isinstance(entry, CohortProblem):
+                    outcome.failed += 1
+                    progress.console.print(f"[red]failed[/red] {escape(str(entry))}")
+                else:
+                    where = f"line {entry.line} ({entry.case_id})"
+                    try:
+                        await trajectories.open_trajectory(client, entry.request, task_queue)
+                    except trajectories.AlreadyOpen:
+                        outcome.skipped += 1
+                        progress.console.print(
+                            f"skipped {escape(where)}: already has an open trajectory")
+                    except RPCError as error:
+                        outcome.failed += 1
+                        progress.console.print(f"[red]failed[/red] {escape(where)}: "
+                                               f"{escape(first_line(error))}")
+                    else:
+                        outcome.opened += 1
+                progress.advance(task)
+
+    run(open_all)
+    return outcome
 
 
-def rows(entries: list[CohortEntry]) -> list[CohortRow]:
-    return [e for e in entries if isinstance(e, CohortRow)]
+def import_and_exit(path: Path) -> None:
+    outcome = import_cohort(path)
+    console().print(outcome.summary())
+    raise typer.Exit(outcome.exit_code)
 
 
-def problems(entries: list[CohortEntry]) -> list[CohortProblem]:
-    return [e for e in entries if isinstance(e, CohortProblem)]
+CohortArg = Annotated[Path, typer.Argument(
+    metavar="COHORT_CSV", exists=True, dir_okay=False, readable=True,
+    help="CSV of cases to open: case_id,ocmw,caseworker[,mediator,registered_jobseeker,"
+         "opened_on] (see README.md).")]
+
+
+def import_command(path: CohortArg) -> None:
+    """Open trajectories for a cohort CSV; cases already open are skipped (exit 2 if a row failed)."""
+    guard(lambda: import_and_exit(path))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``okot import`` to ``app``."""
+    app.command("import")(import_command)

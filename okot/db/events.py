@@ -34,8 +34,8 @@ from okot.domain.calendar import (
     local_date,
     working_days_between,
 )
-from okot.domain.effects import RecordRequest
 from okot.domain.deadlines import awaiting
+from okot.domain.effects import RecordRequest
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import (
     EmploymentCheck,

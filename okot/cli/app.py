@@ -1,0 +1,82 @@
+"""The ``okot`` command line: the typer app, its root callback and the
+registration of every command group (the ``okot`` console script is :data:`app`).
+
+* ``okot open CASE --ocmw X --caseworker ID``: start a client's trajectory
+  (:mod:`okot.cli.opening`);
+* one command per message of ``shared/domain.md`` (``okot record-info``,
+  ``okot give-agreement``, ...), generated from the message models so their
+  options mirror the fields exactly; the actor is ``--as ROLE:ID`` or
+  ``OKOT_ACTOR`` (:mod:`okot.cli.messages`);
+* ``okot status CASE``, ``okot timeline CASE``, ``okot list``: read them (``--json``
+  for scripts; :mod:`okot.cli.queries`);
+* ``okot import cohort.csv``: open a cohort of cases (idempotent; :mod:`okot.cli.cohort`);
+* the database commands of :mod:`okot.cli.data` and ``okot outbox``
+  (:mod:`okot.cli.outbox`);
+* plus the commands of plugins, entry points of the group ``okot.commands``:
+  ``okot worker`` (``worker.register_command``), ``okot vdab-sim`` and ``okot dev``
+  (:func:`okot_dev.commands.register`, absent from the production image).
+
+Exit codes (:mod:`okot.cli.errors`): 0 done; 1 trouble reaching Temporal or the
+database (nothing was decided); 2 refused (the workflow refused the message, a
+malformed option, an unknown staff id, a cohort row that failed). Errors are one
+line on stderr. ``README.md`` documents the commands, the ``--json`` shapes and
+the cohort CSV.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+import typer
+
+from okot.cli import cohort, data, messages, opening, outbox, queries
+from okot.cli.errors import OkotGroup
+from okot.logging import configure_logging
+
+PLUGIN_GROUP = "okot.commands"
+"""Entry-point group of the plugins: each one is a ``register(app)`` function."""
+
+app = typer.Typer(
+    name="okot",
+    cls=OkotGroup,
+    help="OKOT trajectories of OCMW clients, as durable Temporal workflows.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _logging() -> None:
+    """Log lines go to stderr (structlog), never into the command's output."""
+    configure_logging()
+
+
+def _is_missing(error: ModuleNotFoundError, module: str) -> bool:
+    """Whether ``error`` says that ``module`` itself (or a package it is in) is not installed."""
+    return error.name is not None and (module == error.name or module.startswith(error.name + "."))
+
+
+def register_plugins(target: typer.Typer) -> None:
+    """Call every plugin of :data:`PLUGIN_GROUP` with ``target``.
+
+    A plugin whose module is not installed (the production image has no
+    ``okot_dev``) is skipped; any other import error is raised.
+    """
+    for entry_point in entry_points(group=PLUGIN_GROUP):
+        try:
+            register = entry_point.load()
+        except ModuleNotFoundError as error:
+            if _is_missing(error, entry_point.module):
+                continue
+            raise
+        register(target)
+
+
+opening.register(app)
+messages.register(app)
+queries.register(app)
+cohort.register(app)
+data.register(app)
+outbox.register(app)
+register_plugins(app)

@@ -1,0 +1,207 @@
+"""What the ``okot`` CLI prints: the stable ``--json`` shapes of a status, a
+timeline entry and an ``okot list`` row (documented in README.md), and their
+rich tables for people."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from temporalio.client import WorkflowExecution
+
+from okot.domain.deadlines import awaiting
+from okot.domain.status import (
+    TimelineEntry,
+    TrajectoryStatus,
+)
+from okot.domain.values import workflow_id_for
+from okot.temporal import search_attributes as sa
+
+
+def console() -> Console:
+    """Standard output; 120 columns when it is not a terminal (pipes, tests)."""
+    return Console(highlight=False) if sys.stdout.isatty() else Console(width=120, highlight=False)
+
+
+def echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# ------------------------------------------------------------------- JSON shapes
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def status_json(status: TrajectoryStatus) -> dict[str, Any]:
+    """The stable ``--json`` shape of a status (see README.md)."""
+    deadline = status.next_deadline
+    return {
+        "case_id": status.case_id,
+        "workflow_id": workflow_id_for(status.case_id),
+        "ocmw": status.ocmw,
+        "stage": status.stage.value,
+        "stage_since": _iso(status.stage_since),
+        "open": status.is_open,
+        "closure": status.closure.value if status.closure else None,
+        "closure_reason": status.closure_reason,
+        "outcome": status.outcome.value if status.outcome else None,
+        "opened_at": _iso(status.opened_at),
+        "closed_at": _iso(status.closed_at),
+        "caseworker": status.caseworker,
+        "mediator": status.mediator,
+        "registered_jobseeker": status.registered_jobseeker,
+        "study_level": status.study_level.value if status.study_level else None,
+        "next_deadline": None if deadline is None else {
+            "kind": deadline.kind.value,
+            "due": _iso(deadline.due),
+            "due_at": _iso(deadline.due_at),
+            "notify": [r.value for r in deadline.notify],
+            "awaiting": deadline.awaiting,
+        },
+        "awaiting": awaiting(status),
+        "overdue": status.overdue,
+        "reminders_sent": status.reminders_sent,
+        "escalations_sent": status.escalations_sent,
+        "seq": status.seq,
+        "status": status.model_dump(mode="json"),
+    }
+
+
+def timeline_entry_json(entry: TimelineEntry) -> dict[str, Any]:
+    """The stable ``--json`` shape of one timeline entry (see README.md)."""
+    return {
+        "seq": entry.seq,
+        "at": _iso(entry.at),
+        "kind": entry.kind,
+        "name": entry.name,
+        "actor": {"role": entry.actor.role.value, "id": entry.actor.id},
+        "accepted": entry.accepted,
+        "summary": entry.summary,
+        "reason": entry.reason,
+        "stage_before": entry.stage_before.value,
+        "stage_after": entry.stage_after.value,
+    }
+
+
+def execution_json(execution: WorkflowExecution) -> dict[str, Any]:
+    """The stable ``--json`` shape of one ``okot list`` row (see README.md)."""
+    attrs = execution.typed_search_attributes
+    deadline = attrs.get(sa.NEXT_DEADLINE)
+    since = attrs.get(sa.STAGE_SINCE)
+    workflow_id = execution.id
+    return {
+        "case_id": workflow_id.removeprefix("okot-"),
+        "workflow_id": workflow_id,
+        "run_id": execution.run_id,
+        "execution_status": execution.status.name.lower() if execution.status else None,
+        "start_time": _iso(execution.start_time),
+        "close_time": _iso(execution.close_time),
+        "stage": attrs.get(sa.STAGE),
+        "ocmw": attrs.get(sa.OCMW),
+        "caseworker": attrs.get(sa.CASEWORKER),
+        "mediator": attrs.get(sa.MEDIATOR),
+        "study_level": attrs.get(sa.STUDY_LEVEL),
+        "outcome": attrs.get(sa.OUTCOME),
+        "closure": attrs.get(sa.CLOSURE),
+        "next_deadline": _iso(deadline),
+        "stage_since": _iso(since),
+        "overdue": attrs.get(sa.OVERDUE),
+    }
+
+
+# ------------------------------------------------------------------ human output
+
+
+def print_status(status: TrajectoryStatus, *, brief: bool = False) -> None:
+    deadline = status.next_deadline
+    stage = status.stage.value
+    if status.closure is not None:
+        stage += f" ({status.closure.value})"
+    rows: list[tuple[str, str]] = [
+        ("case", f"{status.case_id} ({workflow_id_for(status.case_id)})"),
+        ("stage", f"{stage} since {status.stage_since:%Y-%m-%d %H:%M}"),
+    ]
+    if not brief:
+        rows += [
+            ("OCMW", status.ocmw),
+            ("caseworker", status.caseworker),
+            ("mediator", status.mediator or "-"),
+            ("registered jobseeker", "yes" if status.registered_jobseeker else "no"),
+            ("study level", status.study_level.value if status.study_level else "-"),
+        ]
+        if status.candidacy is not None:
+            rows.append(("programme", f"{status.candidacy.programme} at {status.candidacy.school}"))
+        for label, day in (
+            ("agreement", status.agreement_on), ("handover", status.handover_on),
+            ("intake", status.intake_date), ("probable start", status.probable_start),
+            ("started", status.started_on), ("expected end", status.expected_end),
+            ("ended", status.ended_on),
+        ):
+            if day is not None:
+                rows.append((label, day.isoformat()))
+        if status.outcome is not None:
+            rows.append(("outcome", status.outcome.value))
+        if status.follow_up_lead is not None:
+            rows.append(("follow-up by", status.follow_up_lead.value))
+        for e in status.employment:
+            rows.append((f"employment ({e.check.value})",
+                         f"{'employed' if e.employed else 'not employed'} on {e.date}"))
+    rows.append(("awaiting", awaiting(status)))
+    if deadline is not None:
+        rows.append(("next deadline", f"{deadline.due} ({deadline.kind.value})"))
+    if status.overdue:
+        rows.append(("overdue", "[red]OVERDUE[/red]"))
+    if not brief:
+        rows.append(("reminders sent", f"{status.reminders_sent} "
+                     f"(escalations {status.escalations_sent})"))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for label, value in rows:
+        grid.add_row(label, value if label == "overdue" else escape(value))
+    console().print(grid)
+
+
+def print_timeline(entries: list[TimelineEntry]) -> None:
+    table = Table(title=f"{len(entries)} events")
+    for column in ("#", "at", "event", "actor", "", "stage", "summary"):
+        table.add_column(column, overflow="fold")
+    for e in entries:
+        stage = e.stage_after.value if e.stage_before is e.stage_after else (
+            f"{e.stage_before.value} -> {e.stage_after.value}"
+        )
+        table.add_row(
+            str(e.seq), f"{e.at:%Y-%m-%d %H:%M}", escape(e.name),
+            escape(f"{e.actor.role.value}:{e.actor.id}"),
+            "ok" if e.accepted else "[red]REJECTED[/red]", stage,
+            escape(e.summary if e.accepted else (e.reason or e.summary)),
+        )
+    console().print(table)
+
+
+def print_list(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        console().print("no trajectories match")
+        return
+    table = Table(title=f"{len(rows)} trajectories")
+    for column in ("case", "OCMW", "stage", "since", "next deadline", "overdue", "caseworker",
+                   "mediator", "workflow"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            escape(r["case_id"]), escape(r["ocmw"] or "-"),
+            escape((r["stage"] or "-") + (f" ({r['closure']})" if r["closure"] else "")),
+            (r["stage_since"] or "-")[:10], (r["next_deadline"] or "-")[:10],
+            "[red]OVERDUE[/red]" if r["overdue"] else "",
+            escape(r["caseworker"] or "-"), escape(r["mediator"] or "-"),
+            r["execution_status"] or "-",
+        )
+    console().print(table)

@@ -1,0 +1,97 @@
+"""Staff ids typed on the command line checked against the staff directory
+(the database of ``OKOT_DATABASE_URL``) before anything is sent to Temporal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from okot.cli.errors import EXIT_TROUBLE, fail, first_line, warn
+from okot.db.engine import (
+    DatabaseNotReady,
+    get_engine,
+    prepare_database,
+)
+from okot.db.staff import (
+    UnknownStaff,
+    require_staff,
+)
+from okot.db.tables import STAFF
+from okot.domain.messages import Message
+from okot.domain.status import OpenTrajectory
+from okot.domain.values import Role
+
+
+def _engine() -> Engine:
+    engine = get_engine()
+    try:
+        prepare_database(engine)
+    except DatabaseNotReady as error:
+        fail(f"database not ready: {error}", EXIT_TROUBLE)
+    except Exception as error:  # an unreachable PostgreSQL, a read-only file, ...
+        fail(f"cannot use the database: {first_line(error)}", EXIT_TROUBLE)
+    return engine
+
+
+def _directory_is_empty(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return not conn.execute(select(func.count()).select_from(STAFF)).scalar_one()
+
+
+EMPTY_DIRECTORY_WARNING = (
+    "the staff directory is empty, so staff ids are not checked; "
+    "import it with `okot staff import staff.csv`"
+)
+
+
+class StaffCheck:
+    """Refuses unknown staff ids with :func:`okot.db.staff.require_staff`'s message.
+
+    An empty directory allows everything (first-run friendliness) with one warning.
+    """
+
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+        self._empty: bool | None = None
+
+    def problem(self, ids: Sequence[tuple[str, Role | None]]) -> str | None:
+        if not ids:
+            return None
+        if self._engine is None:
+            self._engine = _engine()
+            self._empty = _directory_is_empty(self._engine)
+            if self._empty:
+                warn(EMPTY_DIRECTORY_WARNING)
+        if self._empty:
+            return None
+        for staff_id, role in ids:
+            try:
+                require_staff(self._engine, staff_id, role)
+            except UnknownStaff as error:
+                return str(error)
+        return None
+
+
+def staff_ids(request: OpenTrajectory) -> list[tuple[str, Role | None]]:
+    ids: list[tuple[str, Role | None]] = [(request.caseworker, Role.CASEWORKER)]
+    if request.mediator is not None:
+        ids.append((request.mediator, Role.MEDIATOR))
+    return ids
+
+
+_STAFF_FIELDS: dict[str, Role | None] = {
+    "caseworker": Role.CASEWORKER,
+    "mediator": Role.MEDIATOR,
+    "contact": None,
+}
+
+
+def message_staff_ids(message: Message) -> list[tuple[str, Role | None]]:
+    ids: list[tuple[str, Role | None]] = []
+    for field, role in _STAFF_FIELDS.items():
+        value = getattr(message, field, None)
+        if isinstance(value, str):
+            ids.append((value, role))
+    return ids
