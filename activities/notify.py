@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from okot.db import store
+from okot.db import outbox
 from okot.domain.effects import (
     NotifyRequest,
     NotifyResult,
@@ -30,9 +30,9 @@ class NotifyActivities:
     @activity.defn(name="notify")
     async def notify(self, request: NotifyRequest) -> NotifyResult:
         notice = request.notice
-        outbox_id, created = await asyncio.to_thread(store.put_notification, self._engine, request)
+        outbox_id, created = await asyncio.to_thread(outbox.put_notification, self._engine, request)
         log = {"outbox_id": outbox_id, "template": notice.template, "role": notice.role.value}
-        row = await asyncio.to_thread(store.get_notification, self._engine, outbox_id)
+        row = await asyncio.to_thread(outbox.get_notification, self._engine, outbox_id)
         if row.state == "sent":
             activity.logger.info("notification already sent", extra=log)
             return NotifyResult(outbox_id=outbox_id, state="sent")
@@ -43,7 +43,7 @@ class NotifyActivities:
             message_id = await self._delivery.deliver(notice, outbox_id)
         except PermanentFailure as err:
             await asyncio.to_thread(
-                store.mark_notification, self._engine, outbox_id, "failed", str(err)
+                outbox.mark_notification, self._engine, outbox_id, "failed", str(err)
             )
             activity.logger.warning("notification failed for good", extra=log)
             raise ApplicationError(
@@ -51,12 +51,12 @@ class NotifyActivities:
             ) from err
         except Exception as err:
             await asyncio.to_thread(
-                store.mark_notification, self._engine, outbox_id, "queued", type(err).__name__
+                outbox.mark_notification, self._engine, outbox_id, "queued", type(err).__name__
             )
             activity.logger.warning("notification delivery will be retried", extra=log)
             raise
         await asyncio.to_thread(
-            store.mark_notification, self._engine, outbox_id, "sent", None, message_id
+            outbox.mark_notification, self._engine, outbox_id, "sent", None, message_id
         )
         activity.logger.info("notification sent", extra=log)
         return NotifyResult(outbox_id=outbox_id, state="sent")

@@ -9,6 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from okot.db.events import record_event
+from okot.db.outbox import (
+    mark_notification,
+    put_notification,
+)
 from okot.db.registrations import record_registration
 from okot.db.reports import (
     ReportFilter,
@@ -16,10 +20,6 @@ from okot.db.reports import (
     to_csv,
 )
 from okot.db.retention import purge
-from okot.db.store import (
-    mark_notification,
-    put_notification,
-)
 from okot.db.tables import metadata
 from okot.domain.calendar import local_date
 from okot.domain.effects import (

@@ -1,4 +1,4 @@
-"""The write API (okot.db.events, okot.db.store, okot.db.registrations): idempotent,
+"""The write API (okot.db.events, okot.db.outbox, okot.db.registrations): idempotent,
 out-of-order safe, never logs free text."""
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from okot.db.events import record_event
-from okot.db.registrations import record_registration
-from okot.db.store import (
+from okot.db.outbox import (
     get_notification,
     list_notifications,
     mark_notification,
     put_notification,
 )
+from okot.db.registrations import record_registration
 from okot.db.tables import (
     AUDIT_LOG,
     OUTBOX,

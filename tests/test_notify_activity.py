@@ -9,7 +9,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.notify import NotifyActivities
-from okot.db import store
+from okot.db import outbox
 from okot.db.staff import (
     StaffMember,
     import_members,
@@ -52,7 +52,7 @@ async def test_a_retried_activity_delivers_once(directory: Engine) -> None:
     assert first.outbox_id == again.outbox_id == third.outbox_id
     assert len(handler.delivered) == 1
     assert handler.delivered[0].rcpt_tos == [h.CASEWORKER.email]
-    row = store.get_notification(directory, first.outbox_id)
+    row = outbox.get_notification(directory, first.outbox_id)
     assert row.state == "sent" and row.message_id == handler.delivered[0].message["Message-ID"]
 
 
@@ -65,7 +65,7 @@ async def test_temporary_refusal_is_retried_then_delivered_exactly_once(
         env = ActivityEnvironment()
         with pytest.raises(TemporaryDeliveryError):  # not an ApplicationError: Temporal retries it
             await env.run(activities.notify, _request())
-        assert store.list_notifications(directory)[0].state == "queued"
+        assert outbox.list_notifications(directory)[0].state == "queued"
         result = await env.run(activities.notify, _request())
         await env.run(activities.notify, _request())
     assert result.state == "sent"
@@ -80,7 +80,7 @@ async def test_permanent_refusal_is_not_retried_and_marks_the_outbox(directory: 
             await ActivityEnvironment().run(activities.notify, _request())
     assert permanent.value.non_retryable and permanent.value.type == "PermanentDeliveryError"
     assert h.CASEWORKER.email not in str(permanent.value)
-    (row,) = store.list_notifications(directory, failed_only=True)
+    (row,) = outbox.list_notifications(directory, failed_only=True)
     assert row.state == "failed"
 
 
@@ -95,7 +95,7 @@ async def test_unknown_recipient_is_permanent(directory: Engine) -> None:
 async def test_outbox_only_queues(engine: Engine) -> None:
     result = await ActivityEnvironment().run(NotifyActivities(engine).notify, _request())
     assert result.state == "queued"
-    (row,) = store.list_notifications(engine)
+    (row,) = outbox.list_notifications(engine)
     assert row.state == "queued" and row.recipient == "cw-anna"
 
 
@@ -136,4 +136,4 @@ def test_outbox_cli_lists_failed_and_retry_resends(
         finally:
             get_settings.cache_clear()
     assert [m.rcpt_tos for m in accepting.delivered] == [[h.CASEWORKER.email]]
-    assert store.get_notification(directory, row["id"]).state == "sent"
+    assert outbox.get_notification(directory, row["id"]).state == "sent"

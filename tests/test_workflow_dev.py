@@ -141,7 +141,7 @@ async def test_cancel_right_after_messages_always_closes_as_cancelled(
 ) -> None:
     """A cancellation may land while an activity runs (it then surfaces as an
     activity failure): it must never be swallowed nor fail the workflow."""
-    from okot.db import store
+    from okot.db import outbox
     from okot.domain.status import TrajectoryStatus
     from okot.domain.values import Closure
 
@@ -155,5 +155,5 @@ async def test_cancel_right_after_messages_always_closes_as_cancelled(
             await handle.cancel()
             result = await asyncio.wait_for(handle.result(), 20)
             assert result.closure is Closure.CANCELLED, attempt
-            keys = [r.key for r in store.list_notifications(engine, case_id=f"{case_id}-{attempt}")]
+            keys = [r.key for r in outbox.list_notifications(engine, case_id=f"{case_id}-{attempt}")]
             assert len(keys) == len(set(keys)) and len(keys) >= 2  # candidacy + agreement

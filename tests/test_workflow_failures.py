@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import CW, Driver, candidacy
 
-from okot.db import store
+from okot.db import outbox
 from okot.domain.effects import (
     RegisterRequest,
     RegisterResult,
@@ -90,7 +90,7 @@ async def test_refused_registration_is_reported_and_retried_next_working_day(
         timeline = await d.timeline()
         bounced = [e for e in timeline if e.name == "notification_failed"]
         assert bounced, [e.name for e in timeline]
-        rows = store.list_notifications(engine, case_id=case_id)
+        rows = outbox.list_notifications(engine, case_id=case_id)
         assert any(r.template == "agreement_given" and r.state == "failed" for r in rows)
         assert any(r.template == "notification_failed" and r.recipient_role == "teamlead"
                    for r in rows)

@@ -25,7 +25,7 @@ from workflow_helpers import (
     save_history_enabled,
 )
 
-from okot.db import store
+from okot.db import outbox
 from okot.domain.calendar import (
     add_months,
     add_working_days,
@@ -101,7 +101,7 @@ async def to_training(d: Driver, registered: bool = True) -> TrajectoryStatus:
 
 
 def templates_for(engine: Engine, case_id: str) -> list[tuple[str, str, str]]:
-    rows = store.list_notifications(engine, case_id=case_id)
+    rows = outbox.list_notifications(engine, case_id=case_id)
     return [(r.template, r.recipient_role, r.recipient) for r in rows]
 
 
@@ -325,7 +325,7 @@ async def test_forced_continue_as_new_keeps_state_deadlines_and_timeline(
         assert s.next_deadline is not None and s.escalations_sent >= 2
         names = [e.name for e in await d.timeline()]
         assert names[:3] == ["opened", "record_precheck", "submit_candidacy"]
-        keys = [r.key for r in store.list_notifications(engine, case_id=case_id)]
+        keys = [r.key for r in outbox.list_notifications(engine, case_id=case_id)]
         assert len(keys) == len(set(keys))
         await d.signal(GiveAgreement(actor=CW))
         s = await wait_for(d, lambda s: s.stage is Stage.HANDOVER)

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from okot.db import store
+from okot.db import outbox
 from okot.db.engine import (
     DatabaseNotReady,
     get_engine,
@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
         """List the outbox, oldest first (`okot outbox retry ID` resends one)."""
         if ctx.invoked_subcommand is not None:
             return
-        rows = store.list_notifications(_engine(), failed_only=failed, case_id=case)
+        rows = outbox.list_notifications(_engine(), failed_only=failed, case_id=case)
         if as_json:
             typer.echo(json.dumps([_row_json(r) for r in rows], indent=2))
             return
@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
         """Deliver a failed notification again (after fixing the address or the server)."""
         engine = _engine()
         try:
-            row = store.get_notification(engine, outbox_id)
+            row = outbox.get_notification(engine, outbox_id)
         except LookupError as error:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(2) from None
@@ -115,9 +115,9 @@ def register(app: typer.Typer) -> None:
         try:
             message_id = asyncio.run(_resend(row))
         except Exception as error:  # one line; never an address or a name (see okot.mail.compose)
-            store.mark_notification(engine, outbox_id, "failed", str(error))
+            outbox.mark_notification(engine, outbox_id, "failed", str(error))
             typer.echo(f"error: notification {outbox_id} not delivered: {error}", err=True)
             raise typer.Exit(2) from None
-        store.mark_notification(engine, outbox_id, "sent", None, message_id)
+        outbox.mark_notification(engine, outbox_id, "sent", None, message_id)
         typer.echo(f"notification {outbox_id} sent ({row.template} to "
                    f"{row.recipient_role}:{row.recipient})")

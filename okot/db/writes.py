@@ -1,4 +1,4 @@
-"""What the write modules (:mod:`okot.db.events`, :mod:`okot.db.store`,
+"""What the write modules (:mod:`okot.db.events`, :mod:`okot.db.outbox`,
 :mod:`okot.db.registrations`) share: the dialect's INSERT, the time, JSON payloads.
 
 Every write is idempotent through ``INSERT ... ON CONFLICT``, which SQLAlchemy
