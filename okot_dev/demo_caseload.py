@@ -101,6 +101,7 @@ class DemoCase:
             case_id=self.case_id,
             ocmw=self.ocmw,
             caseworker=self.caseworker,
+            teamlead=self.teamlead,
             registered_jobseeker=self.registered_jobseeker,
             opened_on=self.opened_on,
         )

@@ -220,7 +220,8 @@ def _build(
         if spec.reassigned:
             others = [c for c in team.caseworkers if c != cw_id]
             caseworker_now = others[n % len(others)]
-            steps.append(Reassign(actor=tl, caseworker=caseworker_now))
+            steps.append(Reassign(actor=tl, caseworker=caseworker_now, teamlead=team.teamlead))
+            cw = Actor(role=Role.CASEWORKER, id=caseworker_now)  # the new caseworker goes on
     if depth >= 6:
         steps.append(RecordEnd(actor=med, result=spec.result, date=today))
         go(Stage.FOLLOW_UP)

@@ -42,11 +42,19 @@ MEDIATOR = "med.bart"
 TEAMLEAD = "tl.chris"
 OTHER_CASEWORKER = "cw.dirk"
 OTHER_MEDIATOR = "med.eva"
+OTHER_TEAMLEAD = "tl.fons"
 
 ROLE_IDS: dict[Role, str] = {
     Role.CASEWORKER: CASEWORKER,
     Role.MEDIATOR: MEDIATOR,
     Role.TEAMLEAD: TEAMLEAD,
+    Role.SYSTEM: "okot-system",
+}
+
+OTHER_IDS: dict[Role, str] = {
+    Role.CASEWORKER: OTHER_CASEWORKER,
+    Role.MEDIATOR: OTHER_MEDIATOR,
+    Role.TEAMLEAD: OTHER_TEAMLEAD,
     Role.SYSTEM: "okot-system",
 }
 
@@ -88,6 +96,7 @@ def open_request(
         ocmw=OCMW,
         caseworker=CASEWORKER,
         mediator=mediator,
+        teamlead=TEAMLEAD,
         registered_jobseeker=registered,
         policy=policy or ReminderPolicy(),
     )

@@ -86,8 +86,12 @@ async def test_one_trajectory_from_open_to_closed_with_the_cli_alone(
         postponed = await cli.ok("postpone-start", case_id, "--as", MED,
                                  "--start-date", _later(14))
         assert "awaiting_start" in postponed.stdout
-        reassigned = await cli.json("reassign", case_id, "--as", "teamlead:tl-dora",
-                                    "--caseworker", "cw-bart")
+        # a teamlead acts only on their team's cases (unknown here: the directory is empty)
+        stranger = await cli("reassign", case_id, "--as", "teamlead:tl-dora",
+                             "--caseworker", "cw-bart")
+        assert stranger.exit_code == 2
+        assert "only the teamlead of this trajectory's caseworker" in stranger.stderr
+        reassigned = await cli.json("reassign", case_id, "--caseworker", "cw-bart")
         assert reassigned["caseworker"] == "cw-bart"
 
         # once listed in visibility, `okot list` finds it with the ops filters

@@ -190,6 +190,7 @@ def _payload(
     body: dict[str, Any] = {}
     if who in ("caseworker", "both"):
         body["caseworker"] = data.draw(st.sampled_from(STAFF))
+        body["teamlead"] = data.draw(st.sampled_from([None, TEAMLEAD, "tl.fons"]))
     if who in ("mediator", "both"):
         body["mediator"] = data.draw(st.sampled_from(STAFF))
     return body
@@ -278,7 +279,10 @@ def _message_step(run: Run, data: st.DataObject) -> None:
         role = data.draw(st.sampled_from(list(Role)))
         valid = data.draw(st.booleans())
     body = _payload(data, name, s, run.now, valid)
-    body["actor"] = {"role": role.value, "id": _actor_id(s, role)}
+    sender = _actor_id(s, role)
+    if data.draw(st.integers(0, 9)) == 0:  # now and then someone not on this trajectory
+        sender = data.draw(st.sampled_from([*STAFF, "tl.fons"]))
+    body["actor"] = {"role": role.value, "id": sender}
     try:
         msg: Message = MESSAGE_TYPES[name].model_validate(body)
     except ValidationError:
@@ -288,9 +292,17 @@ def _message_step(run: Run, data: st.DataObject) -> None:
     assert s.model_dump() == snapshot, "decide mutated its input"
     if isinstance(decision, Rejected):
         assert decision.reason
+        if "may send it as" in decision.reason:  # a per-case refusal never repeats the sender
+            assert sender not in decision.reason
         if s.stage is not Stage.CLOSED:
             assert s.stage.value in decision.reason
         return
+    # accepted: the sender holds their role on this trajectory (domain.md, restated)
+    holders = {Role.CASEWORKER: s.caseworker, Role.MEDIATOR: s.mediator, Role.TEAMLEAD: s.teamlead}
+    assert sender == holders.get(role) or (
+        role is Role.MEDIATOR and s.mediator is None
+        and name in (M.RECORD_INFO, M.SUBMIT_CANDIDACY)
+    ), f"{name} accepted from {role.value} {sender}, not on the trajectory"
     if s.stage is not Stage.CLOSED and name is M.SUBMIT_CANDIDACY:
         assert s.precheck is not None and s.precheck.positive
     if name is M.RECORD_END:

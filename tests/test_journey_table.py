@@ -17,11 +17,15 @@ from journey_helpers import (
     EXPECTED_END,
     MEDIATOR,
     OTHER_CASEWORKER,
+    OTHER_IDS,
     OTHER_MEDIATOR,
+    OTHER_TEAMLEAD,
     PROBABLE_START,
+    ROLE_IDS,
     T_AGREEMENT,
     T_OPEN,
     T_REGISTERED,
+    TEAMLEAD,
     actor,
     apply,
     at,
@@ -106,19 +110,43 @@ def test_the_expected_table_covers_every_stage() -> None:
     assert len(Stage) == 9 and len(MessageName) == 16 and len(Role) == 4
 
 
-CELLS = [(stage, name, role) for stage in Stage for name in MessageName for role in Role]
+# Who may act on which trajectory (domain.md), restated: the sender must hold the role
+# on this trajectory ("own": the trajectory's caseworker / mediator / caseworker's
+# teamlead; "other": someone else with that role). While no mediator is set
+# (orientation), any mediator may send record_info and submit_candidacy.
+RELATIONS = ("own", "other")
+OPEN_TO_ANY_MEDIATOR = {M.RECORD_INFO, M.SUBMIT_CANDIDACY}
+WHO = {
+    CW: "this trajectory's caseworker",
+    MED: "this trajectory's mediator",
+    TL: "the teamlead of this trajectory's caseworker",
+}
+
+CELLS = [
+    (stage, name, role, relation)
+    for stage in Stage for name in MessageName for role in Role for relation in RELATIONS
+]
 
 
-@pytest.mark.parametrize(("stage", "name", "role"), CELLS, ids=lambda v: str(v))
-def test_cell(stage: Stage, name: MessageName, role: Role) -> None:
+def _sender_holds_role(status: TrajectoryStatus, name: MessageName, role: Role, relation: str) -> bool:
+    if role is MED and status.mediator is None:
+        return name in OPEN_TO_ANY_MEDIATOR
+    return relation == "own"
+
+
+@pytest.mark.parametrize(("stage", "name", "role", "relation"), CELLS, ids=lambda v: str(v))
+def test_cell(stage: Stage, name: MessageName, role: Role, relation: str) -> None:
     status, now = at_stage(stage)
     assert status.stage is stage
     before = status.model_dump()
-    decision = journey.decide(status, message(name, role, status, now), now)
+    sender = (ROLE_IDS if relation == "own" else OTHER_IDS)[role]
+    msg = message(name, role, status, now, actor=actor(role, sender))
+    decision = journey.decide(status, msg, now)
     assert status.model_dump() == before, "decide must not mutate its input"
 
     allowed = EXPECTED[stage].get(name)
-    if allowed is not None and role in allowed[0]:
+    holds = _sender_holds_role(status, name, role, relation)
+    if allowed is not None and role in allowed[0] and holds:
         assert isinstance(decision, Accepted), decision
         assert decision.status.stage is allowed[1]
         assert decision.status.seq == status.seq + 1
@@ -131,7 +159,7 @@ def test_cell(stage: Stage, name: MessageName, role: Role) -> None:
             assert decision.status.next_deadline is not None
         return
 
-    assert isinstance(decision, Rejected), f"{stage}/{name}/{role} was accepted"
+    assert isinstance(decision, Rejected), f"{stage}/{name}/{role}/{relation} was accepted"
     reason = decision.reason
     assert name.value in reason
     if stage is S.CLOSED:
@@ -146,12 +174,58 @@ def test_cell(stage: Stage, name: MessageName, role: Role) -> None:
         for other in MessageName:
             if other not in EXPECTED[stage] and other is not name:
                 assert f"{other.value} (" not in reason
-    else:
+    elif role not in allowed[0]:
         # right stage, wrong role: name the stage and who may send it
         assert f"stage {stage.value}" in reason
         assert f"not by {role.value}" in reason
         for r in allowed[0]:
             assert r.value in reason
+    else:
+        # right stage and role, not on this trajectory: name the stage and who may act,
+        # never repeat the sender
+        assert f"stage {stage.value}" in reason
+        assert f"only {WHO[role]}" in reason
+        assert sender not in reason
+
+
+def test_per_case_off_is_the_old_rule_for_trajectories_that_ran_before_it() -> None:
+    status, now = at_stage(S.SCREENING)
+    msg = message(M.RECORD_SCREENING, MED, status, now, actor=actor(MED, OTHER_MEDIATOR))
+    assert isinstance(journey.decide(status, msg, now), Rejected)
+    assert isinstance(journey.decide(status, msg, now, per_case=False), Accepted)
+
+
+def test_reassigning_the_caseworker_moves_the_case_to_the_new_team() -> None:
+    status, now = at_stage(S.SCREENING)
+    assert status.teamlead == TEAMLEAD
+    moved = apply(status, M.REASSIGN, TL, now, caseworker=OTHER_CASEWORKER,
+                  teamlead=OTHER_TEAMLEAD, mediator=None).status
+    assert (moved.caseworker, moved.teamlead) == (OTHER_CASEWORKER, OTHER_TEAMLEAD)
+    # the old caseworker and the old teamlead are off the case, the new ones are on it
+    assert "only this trajectory's caseworker" in reject(moved, M.WITHDRAW, CW, now)
+    reason = reject(moved, M.REASSIGN, TL, now, mediator=OTHER_MEDIATOR)
+    assert "only the teamlead of this trajectory's caseworker" in reason
+    apply(moved, M.WITHDRAW, CW, now, actor=actor(CW, OTHER_CASEWORKER))
+    apply(moved, M.REASSIGN, TL, now, actor=actor(TL, OTHER_TEAMLEAD))
+
+
+def test_a_reassigned_mediator_is_off_the_case() -> None:
+    status, now = at_stage(S.SCREENING)
+    moved = apply(status, M.REASSIGN, MED, now).status  # to OTHER_MEDIATOR
+    assert "only this trajectory's mediator" in reject(moved, M.SCHEDULE_INTAKE, MED, now)
+    apply(moved, M.SCHEDULE_INTAKE, MED, now, actor=actor(MED, OTHER_MEDIATOR))
+
+
+def test_a_teamlead_without_a_known_team_cannot_act() -> None:
+    status, now = at_stage(S.SCREENING)
+    unknown = status.model_copy(update={"teamlead": None})
+    assert "only the teamlead" in reject(unknown, M.REASSIGN, TL, now)
+
+
+def test_teamlead_goes_with_a_new_caseworker() -> None:
+    status, now = at_stage(S.SCREENING)
+    with pytest.raises(ValueError, match="teamlead goes with a new caseworker"):
+        message(M.REASSIGN, TL, status, now, teamlead=OTHER_TEAMLEAD)
 
 
 def test_give_agreement_for_an_unregistered_client_goes_to_registering() -> None:

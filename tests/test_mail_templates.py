@@ -431,7 +431,7 @@ def test_every_notice_of_a_real_journey_renders() -> None:
     tl = Actor(role=Role.TEAMLEAD, id=h.TEAMLEAD.id)
     status = journey.open_trajectory(
         OpenTrajectory(case_id=h.CASE_ID, ocmw="gent", caseworker=h.CASEWORKER.id,
-                       registered_jobseeker=False), t0)
+                       teamlead=h.TEAMLEAD.id, registered_jobseeker=False), t0)
     notices: list[Notice] = []
 
     def step(message: object, now: datetime) -> None:

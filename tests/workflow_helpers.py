@@ -92,7 +92,8 @@ class Driver:
 
     async def open(self, **fields: Any) -> TrajectoryStatus:
         request = OpenTrajectory(
-            case_id=self.case_id, ocmw=fields.pop("ocmw", "gent"), caseworker=CW.id, **fields
+            case_id=self.case_id, ocmw=fields.pop("ocmw", "gent"), caseworker=CW.id,
+            teamlead=fields.pop("teamlead", TL.id), **fields
         )
         self.handle = await trajectories.open_trajectory(
             self.client, request, self.task_queue, today=await self.today()

@@ -48,6 +48,11 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import effects, visibility
 
+PER_CASE_PATCH = "per-case-authorization"
+PER_CASE_RUNNING_PATCH = "per-case-authorization-running"
+"""Patches for the per-case authorization rule: from the start of a run, and
+for a run that started before it (from its first message handled afresh)."""
+
 TIMELINE_LIMIT = 2000
 """Newest timeline entries kept in the workflow; the database keeps them all."""
 
@@ -85,11 +90,13 @@ class OkotTrajectory:
         self._effects: deque[effects.Effect] = deque()
         self._version = 0
         self._published: dict[str, Any] = {}
+        self._per_case = False  # see _check_per_case
 
     # ------------------------------------------------------------------ main loop
 
     @workflow.run
     async def run(self, request: OpenTrajectory) -> TrajectoryStatus:
+        self._per_case = workflow.patched(PER_CASE_PATCH)
         if request.carried is None:
             self._append(
                 "system", SystemEvent.OPENED.value, SYSTEM_ACTOR, True,
@@ -185,7 +192,7 @@ class OkotTrajectory:
             message = self._parse(name, payload)
         except ValueError as exc:
             raise ApplicationError(str(exc), type="InvalidMessage", non_retryable=True) from None
-        decision = journey.decide(self._status, message, workflow.now())
+        decision = journey.decide(self._status, message, workflow.now(), per_case=self._per_case)
         if isinstance(decision, Rejected):
             raise ApplicationError(decision.reason, type="Rejected", non_retryable=True)
         return message, decision
@@ -193,12 +200,25 @@ class OkotTrajectory:
     def _validate(self, name: MessageName, payload: Any) -> None:
         self._decide(name, payload)
 
+    def _check_per_case(self) -> None:
+        """Per-case authorization (the sender must hold their role on this trajectory).
+
+        A run started with it checks every message, Update validators included.
+        A run that started before it replays its old messages without the check
+        and turns it on at the first message it handles afresh (the handlers,
+        not the validators, may record the patch marker).
+        """
+        if not self._per_case:
+            self._per_case = workflow.patched(PER_CASE_RUNNING_PATCH)
+
     def _handle_update(self, name: MessageName, payload: Any) -> TrajectoryStatus:
+        self._check_per_case()
         message, decision = self._decide(name, payload)  # again: the state may have moved
         self._apply_message(message, decision)
         return self._status
 
     def _handle_signal(self, name: MessageName, payload: Any) -> None:
+        self._check_per_case()
         try:
             message = self._parse(name, payload)
         except ValueError as exc:
@@ -206,7 +226,7 @@ class OkotTrajectory:
             self._append("message", name.value, actor, False, "invalid payload", self._status,
                          self._status, (), reason=str(exc), payload=None)
             return
-        decision = journey.decide(self._status, message, workflow.now())
+        decision = journey.decide(self._status, message, workflow.now(), per_case=self._per_case)
         if isinstance(decision, Rejected):
             self._append("message", name.value, message.actor, False, "rejected", self._status,
                          self._status, (), reason=decision.reason,

@@ -5,7 +5,7 @@ goes on (exit 2 if a row failed)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -66,6 +66,8 @@ def import_cohort(path: Path) -> CohortOutcome:
             problem = staff.problem(staff_ids(entry.request))
             if problem is not None:
                 entry = CohortProblem(entry.line, entry.case_id, problem)
+            else:
+                entry = replace(entry, request=staff.with_teamlead(entry.request))
         checked.append(entry)
     task_queue = get_settings().task_queue
     outcome = CohortOutcome()

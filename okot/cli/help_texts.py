@@ -81,6 +81,9 @@ MESSAGE_FIELD_HELP: dict[tuple[MessageName, str], str] = {
     (MessageName.WITHDRAW, "reason"): "Why the client stops." + _PRIVATE,
     (MessageName.REASSIGN, "caseworker"): "Staff id of the new caseworker.",
     (MessageName.REASSIGN, "mediator"): "Staff id of the new VDAB mediator.",
+    (MessageName.REASSIGN, "teamlead"): (
+        "Staff id of the new caseworker's teamlead (default: looked up in the staff directory)."
+    ),
 }
 
 

@@ -20,7 +20,7 @@ from okot.cli.help_texts import COMMAND_HELP, field_help, rule_text
 from okot.cli.options import CaseArg, JsonOpt, check_case_id, describe, parse_actor
 from okot.cli.output import console, echo_json, print_status, status_json
 from okot.cli.staff_check import StaffCheck, message_staff_ids
-from okot.domain.messages import MESSAGE_TYPES
+from okot.domain.messages import MESSAGE_TYPES, Reassign
 from okot.domain.values import MessageName
 
 # Parameter names of the generated commands that are not message fields.
@@ -46,9 +46,13 @@ def _send_message(
         message = MESSAGE_TYPES[kind].model_validate(payload)
     except ValidationError as error:
         fail(describe(error, names, f"invalid {kind.value}"))
-    problem = StaffCheck().problem(message_staff_ids(message))
+    staff = StaffCheck()
+    problem = staff.problem(message_staff_ids(message))
     if problem is not None:
         fail(f"refused: {problem}")
+    if isinstance(message, Reassign) and message.caseworker and message.teamlead is None:
+        # the rules need the new caseworker's team: the sender's side looks it up
+        message = message.model_copy(update={"teamlead": staff.teamlead_of(message.caseworker)})
     as_signal, as_json = bool(values["as_signal"]), bool(values["as_json"])
     status = run(lambda: client.send(case_id, message, as_signal))
     if status is None:

@@ -49,9 +49,11 @@ def open_request(
 
 
 def open_one(request: OpenTrajectory, as_json: bool) -> None:
-    problem = StaffCheck().problem(staff_ids(request))
+    staff = StaffCheck()
+    problem = staff.problem(staff_ids(request))
     if problem is not None:
         fail(f"refused: {problem}")
+    request = staff.with_teamlead(request)
     task_queue = get_settings().task_queue
 
     async def start() -> str:

@@ -16,6 +16,7 @@ from okot.db.engine import (
 )
 from okot.db.staff import (
     UnknownStaff,
+    lookup_staff,
     require_staff,
 )
 from okot.db.tables import STAFF
@@ -56,19 +57,36 @@ class StaffCheck:
         self._engine: Engine | None = None
         self._empty: bool | None = None
 
-    def problem(self, ids: Sequence[tuple[str, Role | None]]) -> str | None:
-        if not ids:
-            return None
+    def _directory(self) -> Engine | None:
+        """The directory's engine, or None while it is empty (warned once)."""
         if self._engine is None:
             self._engine = _engine()
             self._empty = _directory_is_empty(self._engine)
             if self._empty:
                 warn(EMPTY_DIRECTORY_WARNING)
-        if self._empty:
+        return None if self._empty else self._engine
+
+    def teamlead_of(self, caseworker: str) -> str | None:
+        """The caseworker's teamlead in the directory (None if unknown or empty)."""
+        engine = self._directory()
+        member = lookup_staff(engine, caseworker) if engine is not None else None
+        return member.teamlead if member is not None else None
+
+    def with_teamlead(self, request: OpenTrajectory) -> OpenTrajectory:
+        """``request`` with its caseworker's teamlead filled in from the directory."""
+        if request.teamlead is not None:
+            return request
+        return request.model_copy(update={"teamlead": self.teamlead_of(request.caseworker)})
+
+    def problem(self, ids: Sequence[tuple[str, Role | None]]) -> str | None:
+        if not ids:
+            return None
+        engine = self._directory()
+        if engine is None:
             return None
         for staff_id, role in ids:
             try:
-                require_staff(self._engine, staff_id, role)
+                require_staff(engine, staff_id, role)
             except UnknownStaff as error:
                 return str(error)
         return None
@@ -89,7 +107,8 @@ _STAFF_FIELDS: dict[str, Role | None] = {
 
 
 def message_staff_ids(message: Message) -> list[tuple[str, Role | None]]:
-    ids: list[tuple[str, Role | None]] = []
+    """The staff ids a message names, its sender (``--as``, with that role) first."""
+    ids: list[tuple[str, Role | None]] = [(message.actor.id, message.actor.role)]
     for field, role in _STAFF_FIELDS.items():
         value = getattr(message, field, None)
         if isinstance(value, str):

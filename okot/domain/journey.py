@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from okot.domain import authorization
 from okot.domain.calendar import due_at
 from okot.domain.changes import (
     CW,
@@ -122,6 +123,7 @@ def open_trajectory(request: OpenTrajectory, now: datetime) -> TrajectoryStatus:
         ocmw=request.ocmw,
         caseworker=request.caseworker,
         mediator=request.mediator,
+        teamlead=request.teamlead,
         registered_jobseeker=request.registered_jobseeker,
         stage=Stage.ORIENTATION,
         stage_since=since,
@@ -135,8 +137,15 @@ def open_trajectory(request: OpenTrajectory, now: datetime) -> TrajectoryStatus:
 # ------------------------------------------------------------------- messages
 
 
-def decide(status: TrajectoryStatus, message: Message, now: datetime) -> Decision:
-    """Apply one human message. Pure: the same input gives the same decision."""
+def decide(
+    status: TrajectoryStatus, message: Message, now: datetime, *, per_case: bool = True
+) -> Decision:
+    """Apply one human message. Pure: the same input gives the same decision.
+
+    ``per_case`` checks that the sender holds their role on this trajectory
+    (:mod:`okot.domain.authorization`); only the replay of a trajectory that
+    ran before that rule existed turns it off.
+    """
     rule = RULES[message.name]
     role = message.actor.role
     if status.stage is Stage.CLOSED:
@@ -155,6 +164,10 @@ def decide(status: TrajectoryStatus, message: Message, now: datetime) -> Decisio
             f"{message.name.value} may be sent by {' or '.join(r.value for r in rule.roles)}, "
             f"not by {role.value} (stage {status.stage.value})"
         )
+    if per_case:
+        not_theirs = authorization.refusal(status, message.actor, message.name)
+        if not_theirs is not None:
+            return Rejected(not_theirs)
     handler = _HANDLERS[message.name]
     try:
         new_status, notices, summary = handler(status, message, now)

@@ -166,14 +166,24 @@ class Withdraw(Message):
 
 
 class Reassign(Message):
+    """Another caseworker and/or mediator takes over.
+
+    ``teamlead`` is the new caseworker's teamlead: the sender's side looks it up
+    in the staff directory and passes it, so the rules know whose team the
+    trajectory is in.
+    """
+
     name: ClassVar[MessageName] = MessageName.REASSIGN
     caseworker: StaffId | None = None
     mediator: StaffId | None = None
+    teamlead: StaffId | None = None
 
     @model_validator(mode="after")
     def _something(self) -> Reassign:
         if self.caseworker is None and self.mediator is None:
             raise ValueError("reassign needs a new caseworker and/or a new mediator")
+        if self.teamlead is not None and self.caseworker is None:
+            raise ValueError("teamlead goes with a new caseworker (the new caseworker's teamlead)")
         return self
 
 

@@ -88,6 +88,9 @@ class TrajectoryStatus(Model):
     ocmw: OcmwCode
     caseworker: StaffId
     mediator: StaffId | None = None
+    teamlead: StaffId | None = Field(
+        None, description="The caseworker's teamlead (staff directory), who may act on the case."
+    )
     registered_jobseeker: bool
     jobseeker_reference: str | None = None
 
@@ -155,6 +158,9 @@ class OpenTrajectory(Model):
     ocmw: OcmwCode
     caseworker: StaffId
     mediator: StaffId | None = None
+    teamlead: StaffId | None = Field(
+        None, description="The caseworker's teamlead, looked up in the staff directory by the opener."
+    )
     registered_jobseeker: bool = True
     policy: ReminderPolicy = ReminderPolicy()
     opened_on: date | None = Field(

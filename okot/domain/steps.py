@@ -307,6 +307,7 @@ def _reassign(status: TrajectoryStatus, m: Reassign, now: datetime) -> Change:
     parts = []
     if m.caseworker is not None:
         update["caseworker"] = m.caseworker
+        update["teamlead"] = m.teamlead
         notices += [
             _notice(CW, m.caseworker, "reassigned_to", previous=status.caseworker),
             _notice(CW, status.caseworker, "reassigned_from", successor=m.caseworker),
