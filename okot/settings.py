@@ -59,6 +59,17 @@ class Settings(BaseSettings):
 
     report_min_count: int = Field(5, ge=1, description="Counts below this show as '<N'.")
 
+    web_url: str = Field(
+        "http://127.0.0.1:8000", description="Public address of `okot web` (links in mails)."
+    )
+    web_secret: str | None = Field(
+        None, description="Session signing key of `okot web` (required to serve it)."
+    )
+    web_session_hours: int = Field(8, ge=1, le=24 * 7, description="A login lasts this long.")
+    oidc_issuer: str | None = Field(None, description="OpenID Connect issuer URL (login).")
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -87,3 +87,27 @@ def test_cli_caseload(cli: Cli) -> None:
     )
     assert cli("caseload").exit_code == 2
     assert cli("caseload", "--caseworker", "a", "--mediator", "b").exit_code == 2
+
+
+def test_a_teamleads_caseload_is_their_teams_and_a_stage_filter_narrows_it(db: Engine) -> None:
+    from okot.db.staff import StaffMember, import_members
+
+    last = record_people(db)
+    import_members(db, [
+        StaffMember(id="cw.anna", role="caseworker", name="Anna", email="anna@example.org",
+                    phone=None, ocmw="gent", teamlead="tl.chris"),
+        StaffMember(id="cw.dirk", role="caseworker", name="Dirk", email="dirk@example.org",
+                    phone=None, ocmw="gent", teamlead="tl.other"),
+        StaffMember(id="tl.chris", role="teamlead", name="Chris", email="chris@example.org",
+                    phone=None, ocmw="gent", teamlead=None),
+    ])
+    today = date(2026, 1, 5)
+    team = caseload(db, "tl.chris", Role.TEAMLEAD, today=today)
+    assert {i.case_id for i in team} == {
+        r.status.case_id for r in last if r.status.caseworker == "cw.anna" and r.status.is_open
+    }
+    assert team and all(i.caseworker == "cw.anna" for i in team)
+    stage = team[0].stage
+    narrowed = caseload(db, "tl.chris", Role.TEAMLEAD, today=today, stage=stage)
+    assert narrowed and {i.stage for i in narrowed} == {stage}
+    assert {i.case_id for i in narrowed} == {i.case_id for i in team if i.stage == stage}

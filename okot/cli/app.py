@@ -29,7 +29,7 @@ from importlib.metadata import entry_points
 
 import typer
 
-from okot.cli import cohort, data, messages, opening, outbox, queries
+from okot.cli import cohort, data, messages, opening, outbox, queries, tokens, web
 from okot.cli.errors import OkotGroup
 from okot.logging import configure_logging
 
@@ -79,4 +79,6 @@ queries.register(app)
 cohort.register(app)
 data.register(app)
 outbox.register(app)
+tokens.register(app)
+web.register(app)
 register_plugins(app)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime
 from typing import Any
 
 import typer
@@ -16,6 +15,7 @@ from rich.table import Table
 from temporalio.client import WorkflowExecution
 
 from okot.domain.deadlines import awaiting
+from okot.domain.shapes import _iso, status_json, timeline_entry_json
 from okot.domain.status import (
     TimelineEntry,
     TrajectoryStatus,
@@ -34,61 +34,9 @@ def echo_json(data: Any) -> None:
 
 
 # ------------------------------------------------------------------- JSON shapes
+# status_json and timeline_entry_json live in okot.domain.shapes (shared with the web API).
 
-
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def status_json(status: TrajectoryStatus) -> dict[str, Any]:
-    """The stable ``--json`` shape of a status (see README.md)."""
-    deadline = status.next_deadline
-    return {
-        "case_id": status.case_id,
-        "workflow_id": workflow_id_for(status.case_id),
-        "ocmw": status.ocmw,
-        "stage": status.stage.value,
-        "stage_since": _iso(status.stage_since),
-        "open": status.is_open,
-        "closure": status.closure.value if status.closure else None,
-        "closure_reason": status.closure_reason,
-        "outcome": status.outcome.value if status.outcome else None,
-        "opened_at": _iso(status.opened_at),
-        "closed_at": _iso(status.closed_at),
-        "caseworker": status.caseworker,
-        "mediator": status.mediator,
-        "registered_jobseeker": status.registered_jobseeker,
-        "study_level": status.study_level.value if status.study_level else None,
-        "next_deadline": None if deadline is None else {
-            "kind": deadline.kind.value,
-            "due": _iso(deadline.due),
-            "due_at": _iso(deadline.due_at),
-            "notify": [r.value for r in deadline.notify],
-            "awaiting": deadline.awaiting,
-        },
-        "awaiting": awaiting(status),
-        "overdue": status.overdue,
-        "reminders_sent": status.reminders_sent,
-        "escalations_sent": status.escalations_sent,
-        "seq": status.seq,
-        "status": status.model_dump(mode="json"),
-    }
-
-
-def timeline_entry_json(entry: TimelineEntry) -> dict[str, Any]:
-    """The stable ``--json`` shape of one timeline entry (see README.md)."""
-    return {
-        "seq": entry.seq,
-        "at": _iso(entry.at),
-        "kind": entry.kind,
-        "name": entry.name,
-        "actor": {"role": entry.actor.role.value, "id": entry.actor.id},
-        "accepted": entry.accepted,
-        "summary": entry.summary,
-        "reason": entry.reason,
-        "stage_before": entry.stage_before.value,
-        "stage_after": entry.stage_after.value,
-    }
+__all__ = ["status_json", "timeline_entry_json"]
 
 
 def execution_json(execution: WorkflowExecution) -> dict[str, Any]:

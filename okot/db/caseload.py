@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from okot.db.tables import TRAJECTORY
+from okot.db.tables import STAFF, TRAJECTORY
 from okot.domain.calendar import (
     local_date,
     working_days_between,
@@ -37,23 +37,30 @@ class CaseloadItem:
 
 
 def caseload(
-    engine: Engine, staff_id: str, role: Role | str = Role.CASEWORKER, today: date | None = None
+    engine: Engine, staff_id: str, role: Role | str = Role.CASEWORKER, today: date | None = None,
+    *, stage: str | None = None,
 ) -> list[CaseloadItem]:
-    """The open trajectories of ``staff_id`` as ``role`` (caseworker or mediator)."""
+    """The open trajectories of ``staff_id`` as ``role``, optionally in one ``stage``.
+
+    A caseworker's and a mediator's own cases; a teamlead's: those of the
+    caseworkers in their team (staff directory column ``teamlead``).
+    """
     role = Role(role)
     t = TRAJECTORY.c
     if role is Role.CASEWORKER:
-        person = t.caseworker
+        person = t.caseworker == staff_id
     elif role is Role.MEDIATOR:
-        person = t.mediator
+        person = t.mediator == staff_id
+    elif role is Role.TEAMLEAD:
+        person = t.caseworker.in_(select(STAFF.c.id).where(STAFF.c.teamlead == staff_id))
     else:
-        raise ValueError("a caseload is a caseworker's or a mediator's")
+        raise ValueError("a caseload is a caseworker's, a mediator's or a teamlead's")
     query = (
         select(
             t.case_id, t.workflow_id, t.ocmw, t.stage, t.stage_since, t.next_deadline_due,
             t.next_deadline_kind, t.overdue, t.awaiting, t.caseworker, t.mediator,
         )
-        .where(person == staff_id, t.is_open.is_(True))
+        .where(person, t.is_open.is_(True), *([t.stage == stage] if stage else []))
         .order_by(
             t.overdue.desc(), t.next_deadline_due.is_(None), t.next_deadline_due, t.case_id
         )

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from okot.db.engine import write
@@ -171,6 +171,15 @@ def lookup_staff(engine: Engine, staff_id: str) -> StaffMember | None:
         id=row.id, role=row.role, name=row.name, email=row.email, phone=row.phone,
         ocmw=row.ocmw, teamlead=row.teamlead,
     )
+
+
+def lookup_staff_by_email(engine: Engine, email: str) -> StaffMember | None:
+    """The one directory entry with this e-mail address (case-insensitive), or None."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(STAFF.c.id).where(func.lower(STAFF.c.email) == email.strip().lower())
+        ).all()
+    return lookup_staff(engine, rows[0].id) if len(rows) == 1 else None
 
 
 def require_staff(engine: Engine, staff_id: str, role: Role | str | None = None) -> StaffMember:

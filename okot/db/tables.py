@@ -7,7 +7,8 @@
 * ``audit_log``: every accepted and rejected message and every system event;
 * ``outbox``: notifications to send (and what became of them);
 * ``registration``: jobseeker registrations done by the embedded gateway;
-* ``staff``: the staff directory.
+* ``staff``: the staff directory;
+* ``api_token``: API tokens for the HTTP API (hashed).
 
 Schema changes go through an alembic migration in ``okot/migrations/versions``;
 ``tests/test_database_schema.py`` checks that the migrations and these models agree.
@@ -271,6 +272,19 @@ class Staff(SQLModel, table=True):
     updated_at: datetime = _when(nullable=False)
 
 
+class ApiToken(SQLModel, table=True):
+    """API tokens (``okot token create``): only the SHA-256 of each token is kept."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = _id(64, unique=True)
+    staff_id: str = _id(64, index=True)
+    created_at: datetime = _when(nullable=False)
+    expires_at: datetime | None = _when()
+    revoked_at: datetime | None = _when()
+
+
 def table(model: type[SQLModel]) -> sa.Table:
     """The core :class:`~sqlalchemy.Table` of a model (for typed core queries)."""
     return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]
@@ -282,5 +296,6 @@ AUDIT_LOG = table(AuditLog)
 OUTBOX = table(Outbox)
 REGISTRATION = table(Registration)
 STAFF = table(Staff)
+API_TOKEN = table(ApiToken)
 
 metadata = SQLModel.metadata
