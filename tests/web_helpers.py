@@ -116,3 +116,17 @@ def live_web_app(engine: Engine, task_queue: str, target: str, **over: Any) -> F
 
 async def settle() -> None:
     await asyncio.sleep(0)
+
+
+def session_cookie(staff_id: str, csrf: str = "test-csrf-token", login_at: int | None = None
+                   ) -> str:
+    """A signed session cookie as the app's SessionMiddleware writes it (a logged-in person)."""
+    import json
+    import time
+    from base64 import b64encode
+
+    from itsdangerous import TimestampSigner
+
+    data = {"staff_id": staff_id, "login_at": int(time.time()) if login_at is None else login_at,
+            "csrf": csrf}
+    return TimestampSigner(SECRET).sign(b64encode(json.dumps(data).encode())).decode()

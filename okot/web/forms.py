@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from okot.cli.field_options import FieldOption, field_options
 from okot.domain.messages import MESSAGE_TYPES
-from okot.domain.values import MessageName
+from okot.domain.values import MessageName, Role
 from okot.web import texts
 
 HIDDEN = {"teamlead"}  # filled from the staff directory, never typed
@@ -50,10 +50,13 @@ def _kind(option: FieldOption) -> str:
     return option.kind
 
 
-def form_fields(name: MessageName) -> list[FormField]:
+def form_fields(name: MessageName, role: Role | None = None) -> list[FormField]:
+    """The form fields of ``name``; a mediator reassigns the mediator only."""
     out = []
     for option in field_options(MESSAGE_TYPES[name]):
         if option.field in HIDDEN:
+            continue
+        if name is MessageName.REASSIGN and role is Role.MEDIATOR and option.field == "caseworker":
             continue
         choices: tuple[tuple[str, str], ...] = ()
         if option.enum is not None:
@@ -64,8 +67,8 @@ def form_fields(name: MessageName) -> list[FormField]:
     return out
 
 
-def empty_form(name: MessageName) -> MessageForm:
-    return MessageForm(name, texts.message(name.value), form_fields(name))
+def empty_form(name: MessageName, role: Role | None = None) -> MessageForm:
+    return MessageForm(name, texts.message(name.value), form_fields(name, role))
 
 
 def body_from_form(name: MessageName, form: FormData) -> dict[str, Any]:

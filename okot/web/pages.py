@@ -64,7 +64,7 @@ async def _case_page(request: Request, caller: Caller, case_id: str,
     except CaseError as error:
         return _error_page(request, error)
     timeline = await trajectories.timeline(rt.client, case_id)
-    forms = [form if form is not None and form.name is name else empty_form(name)
+    forms = [form if form is not None and form.name is name else empty_form(name, caller.role)
              for name in sendable(status, caller)]
     return render(request, "dossier.html", {
         "status": status, "timeline": list(reversed(timeline)), "forms": forms,
@@ -136,7 +136,7 @@ def router() -> APIRouter:
             kind = MessageName(name)
         except ValueError:
             return _error_page(request, CaseError(404, "geen zo'n bericht"))
-        form = empty_form(kind)
+        form = empty_form(kind, caller.role)
         form.values = {k: form_data.getlist(k) if f.kind == "enums" else form_data.get(k)
                        for f in form.fields for k in [f.name]}
         body = body_from_form(kind, form_data)
