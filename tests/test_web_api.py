@@ -221,3 +221,19 @@ async def test_the_openapi_schema_lists_every_route(api: Api) -> None:
     schema = screening["requestBody"]["content"]["application/json"]["schema"]
     assert "actor" not in schema["properties"] and "approved" in schema["required"]
     assert {"401", "403", "404", "409", "422"} <= set(screening["responses"])
+
+
+async def test_a_message_to_a_closed_trajectory_is_409(api: Api, case_id: str) -> None:
+    await open_case(api, case_id)
+    closed = await api.call("POST", f"/api/v1/cases/{case_id}/messages/withdraw", "cw-anna",
+                            json={"reason": "verhuisd"})
+    assert closed.status_code == 200 and closed.json()["closure"] == "withdrawn"
+
+    async def finished() -> bool:
+        r = await api.call("POST", f"/api/v1/cases/{case_id}/messages/record_info", "cw-anna",
+                           json={"date": TODAY.isoformat(), "channel": "info_session"})
+        assert r.status_code == 409, r.text
+        return "closed" in one_line(r)
+
+    assert await wait_for(finished)
+    assert (await status(api, case_id))["stage"] == "closed"

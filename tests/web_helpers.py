@@ -130,3 +130,34 @@ def session_cookie(staff_id: str, csrf: str = "test-csrf-token", login_at: int |
     data = {"staff_id": staff_id, "login_at": int(time.time()) if login_at is None else login_at,
             "csrf": csrf}
     return TimestampSigner(SECRET).sign(b64encode(json.dumps(data).encode())).decode()
+
+
+@contextmanager
+def live_stack(engine: Engine, task_queue: str, target: str, port: int) -> Iterator[str]:
+    """A worker and ``okot web`` on one event loop of their own, in a thread.
+
+    For synchronous callers (schemathesis): they block the test's loop, so the
+    worker must not live there.
+    """
+    from worker import build_worker
+
+    app = live_web_app(engine, task_queue, target, web_url=f"http://127.0.0.1:{port}")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+
+    async def main() -> None:
+        client = await connect(target_host=target)
+        async with build_worker(client, engine, task_queue=task_queue):
+            await server.serve()
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
+    thread.start()
+    try:
+        for _ in range(400):
+            if server.started:
+                break
+            threading.Event().wait(0.05)
+        assert server.started, "the web app did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)

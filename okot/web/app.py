@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from okot.settings import Settings
 from okot.web import api, oidc, pages
@@ -77,6 +78,15 @@ def create_app(
     @app.exception_handler(CaseError)
     async def case_error(request: Request, error: CaseError) -> Response:
         return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    @app.exception_handler(RPCError)
+    async def temporal_trouble(request: Request, error: RPCError) -> Response:
+        detail = "Temporal cannot be reached or did not answer; nothing was decided"
+        if _is_api(request):
+            return JSONResponse({"detail": detail}, status_code=503)
+        return render(request, "fout.html", {"titel": "Even niet beschikbaar",
+                      "uitleg": "Het systeem antwoordt niet; er is niets gewijzigd. Probeer zo "
+                                "meteen opnieuw."}, status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> Response:

@@ -126,6 +126,11 @@ async def send_message(client: Client, engine: Engine, caller: Caller, case_id: 
         return await trajectories.send(client, case_id, message)
     except trajectories.MessageRejected as error:
         raise CaseError(409, str(error)) from None
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:  # the workflow finished meanwhile
+            raise CaseError(409, f"{name.value} refused: the trajectory is closed; nothing more "
+                            "can be recorded on it") from None
+        raise
 
 
 async def open_case(client: Client, engine: Engine, caller: Caller, body: Any,
