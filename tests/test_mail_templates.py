@@ -161,6 +161,21 @@ def test_renders_in_dutch_for_the_recipient(sample: h.Sample) -> None:
         assert sample.contact.name in mail.html
 
 
+@pytest.mark.parametrize("sample", h.SAMPLES, ids=lambda s: s.id)
+def test_every_mail_links_straight_to_the_case_page(sample: h.Sample) -> None:
+    web = "https://okot.ocmw-gent.example/"
+    mail = render(sample.template, sample.context, sample.recipient, sample.contact,
+                  web_url=web)
+    url = f"https://okot.ocmw-gent.example/dossiers/{h.CASE_ID}"
+    assert f"\n{url}\n" in mail.text and "Open het dossier" in mail.text
+    assert f'<a href="{url}"' in mail.html
+    assert_well_formed(mail.html)
+    plain = mail.subject + "\n" + mail.text
+    assert not ENGLISH.findall(plain), ENGLISH.findall(plain)
+    without = render(sample.template, sample.context, sample.recipient, sample.contact)
+    assert "/dossiers/" not in without.text + without.html
+
+
 def test_names_come_from_the_recipient_object_not_the_context() -> None:
     other = h.CASEWORKER.model_copy(update={"name": "Eva Claes"})
     ctx = {**h.BASE_CONTEXT, "channel": "training_guide"}

@@ -73,7 +73,8 @@ class MailDelivery:
     async def deliver(self, notice: Notice, outbox_id: int) -> str:
         try:
             recipient, contact = await asyncio.to_thread(resolve_people, notice, self._lookup)
-            rendered = render(notice.template, notice.context, recipient, contact)
+            rendered = render(notice.template, notice.context, recipient, contact,
+                              web_url=self._settings.web_url)
             message = build_message(
                 rendered, self._settings.smtp_from, recipient, notice.key,
                 reply_to=contact if notice.template == "agreement_given" else None,

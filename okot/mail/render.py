@@ -73,7 +73,12 @@ _CONTACT_KEY: Final[Mapping[str, str]] = {
     "reassigned_from": "successor",
 }
 _CONTACT_REQUIRED: Final = frozenset({"agreement_given"})
-_RESERVED: Final = frozenset({"recipient", "contact_person", "part"})
+_RESERVED: Final = frozenset({"recipient", "contact_person", "part", "case_url"})
+
+
+def case_url(web_url: str, case_id: str) -> str:
+    """The case page of the web app (``okot web``) for ``case_id``."""
+    return f"{web_url.rstrip('/')}/dossiers/{case_id}"
 
 # ---------------------------------------------------------------------- errors
 
@@ -219,8 +224,13 @@ def render(
     context: Mapping[str, object],
     recipient: StaffContact,
     contact: StaffContact | None,
+    *,
+    web_url: str | None = None,
 ) -> RenderedMail:
     """Render ``okot/templates/<template>.j2`` in Dutch for ``recipient``.
+
+    With ``web_url`` (``OKOT_WEB_URL``) every mail links straight to the case
+    page, ``<web_url>/dossiers/<case_id>``, where the recipient acts.
 
     ``context`` is a notice's context (ids, codes, ISO dates; see
     ``journey._base_context``). People's names and contact details come only
@@ -240,6 +250,7 @@ def render(
         "template": template,
         "recipient": recipient,
         "contact_person": contact,
+        "case_url": case_url(web_url, str(context.get("case_id", ""))) if web_url else None,
     }
     name = f"{template}.j2"
     try:
