@@ -4,7 +4,8 @@
 in order: the mail catcher (:mod:`okot_dev.mailcatcher`, SMTP on 1025 and a page
 on 8025), the Temporal dev server (:mod:`okot_dev.devserver`: gRPC 7233, Web UI
 8233, data in ``var/``), the project's database and the demo staff directory,
-the worker (in this process, sending real SMTP to the catcher), then seeds the
+the worker (in this process, sending real SMTP to the catcher), the web app with
+a local OpenID provider (:mod:`okot_dev.devweb`), then seeds the
 demo caseload (:mod:`okot_dev.demo_seed`; skipped for cases that exist already)
 and prints where to look (:func:`banner`). Ctrl-C stops the worker first, then
 the server and the catcher.
@@ -47,6 +48,7 @@ from okot_dev.devserver import (
     DevStackError,
     dev_server,
 )
+from okot_dev.devweb import DEFAULT_IDP_PORT, DEFAULT_WEB_PORT, DevWeb, dev_web
 from okot_dev.ports import LOOPBACK
 
 UI_FILTERS: Final = (
@@ -69,6 +71,8 @@ class DevOptions:
     var_dir: Path = VAR_DIR
     namespace: str = DEFAULT_NAMESPACE
     log_level: str | None = None
+    web_port: int = DEFAULT_WEB_PORT
+    idp_port: int = DEFAULT_IDP_PORT
 
 
 def ui_links(ui_url: str, namespace: str, filters: Sequence[str] = UI_FILTERS) -> list[tuple[str, str]]:
@@ -91,6 +95,7 @@ def banner(
     handover_caseworker: str,
     caseload_caseworker: str,
     today: date,
+    web: DevWeb | None = None,
 ) -> str:
     """What ``okot dev`` prints once everything runs."""
     ui = server.ui_url or "(headless)"
@@ -98,6 +103,7 @@ def banner(
         "",
         "okot-flow dev stack is running. Ctrl-C stops everything.",
         "",
+        *([*web.banner_lines(), ""] if web is not None else []),
         f"  Temporal Web UI  {ui}/namespaces/{server.namespace}/workflows",
         f"  Temporal server  {server.address} (namespace {server.namespace}); "
         f"data {server.db_file}, log {server.log_file}",
@@ -212,6 +218,10 @@ async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) ->
             )
             await stack.enter_async_context(worker)
             out(f"Worker: polling task queue {settings.task_queue!r}")
+            web = await stack.enter_async_context(dev_web(
+                settings, engine, client, demo_caseload.demo_staff(),
+                web_port=options.web_port, idp_port=options.idp_port))
+            out(f"Web app: {web.url} (OpenID provider {web.issuer})")
 
             plan = demo_plan.plan()
             seeded: str | None = None
@@ -230,7 +240,7 @@ async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) ->
                 database=make_url(settings.database_url).render_as_string(hide_password=True),
                 seeded=seeded, status_case=spot.status_case, handover_case=handover_case,
                 handover_caseworker=handover_cw, caseload_caseworker=spot.caseload_caseworker,
-                today=local_date(datetime.now(UTC)),
+                today=local_date(datetime.now(UTC)), web=web,
             ))
             out(f"(ready in {time.monotonic() - started:.1f} s)")
             await stop.wait()
@@ -296,9 +306,19 @@ def register(app: typer.Typer) -> None:
             Path, typer.Option("--var-dir", help="Where the server's data, its log and the "
                                "mails go.")
         ] = VAR_DIR,
+        web_port: Annotated[
+            int, typer.Option("--web-port", help="Port of the web app (okot web).", min=1,
+                              max=65535)
+        ] = DEFAULT_WEB_PORT,
+        idp_port: Annotated[
+            int, typer.Option("--idp-port", help="Port of the local OpenID provider.", min=1,
+                              max=65535)
+        ] = DEFAULT_IDP_PORT,
     ) -> None:
-        """Run everything locally: Temporal dev server and Web UI, mail catcher, worker, demo data."""
+        """Run everything locally: Temporal dev server and Web UI, mail catcher, worker, the web
+        app with a local OpenID provider, demo data."""
         options = DevOptions(port=port, ui_port=ui_port, seed=seed, smtp_port=smtp_port,
-                             mail_port=mail_port, var_dir=var_dir)
+                             mail_port=mail_port, var_dir=var_dir, web_port=web_port,
+                             idp_port=idp_port)
         code = asyncio.run(run_dev(options))
         raise typer.Exit(code)

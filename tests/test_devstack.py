@@ -16,6 +16,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
@@ -221,7 +222,7 @@ app()
 
 
 def test_okot_dev_starts_prints_where_to_look_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    chosen = {name: ports.free_port() for name in ("port", "ui", "smtp", "mail")}
+    chosen = {name: ports.free_port() for name in ("port", "ui", "smtp", "mail", "web", "idp")}
     env = {**os.environ, "OKOT_DATABASE_URL": f"sqlite:///{tmp_path / 'okot.db'}",
            "PYTHONUNBUFFERED": "1"}
     command = [
@@ -229,6 +230,7 @@ def test_okot_dev_starts_prints_where_to_look_and_stops_on_ctrl_c(tmp_path: Path
         "--port", str(chosen["port"]), "--ui-port", str(chosen["ui"]),
         "--smtp-port", str(chosen["smtp"]), "--mail-port", str(chosen["mail"]),
         "--var-dir", str(tmp_path / "var"),
+        "--web-port", str(chosen["web"]), "--idp-port", str(chosen["idp"]),
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
@@ -242,6 +244,9 @@ def test_okot_dev_starts_prints_where_to_look_and_stops_on_ctrl_c(tmp_path: Path
                 break
         output = "".join(lines)
         assert "dev stack is running" in output, output
+        login = httpx.get(f"http://127.0.0.1:{chosen['web']}/inloggen", timeout=10)
+        assert login.status_code == 302, login.text
+        assert login.headers["location"].startswith(f"http://127.0.0.1:{chosen['idp']}/")
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=30)
     finally:
@@ -259,6 +264,13 @@ def test_okot_dev_starts_prints_where_to_look_and_stops_on_ctrl_c(tmp_path: Path
     for hint in ("okot status DEMO-", "okot confirm-handover DEMO-", "--as caseworker:",
                  "okot caseload --caseworker ", "okot report"):
         assert hint in output
+    # the web app and how to log in as a demo caseworker, mediator and team lead
+    assert f"Web app          http://127.0.0.1:{chosen['web']}" in output
+    assert f"http://127.0.0.1:{chosen['idp']}" in output
+    for role, email in (("caseworker", "anna.proefmans.gent@example.org"),
+                        ("mediator", "@example.org"), ("teamlead", "@example.org")):
+        assert any(line.strip().startswith(role) and email in line
+                   for line in output.splitlines()), role
     assert (tmp_path / "var" / "temporal.db").exists()
     for port in chosen.values():
         assert ports.port_is_free(port), port
