@@ -45,6 +45,12 @@ SAFE_DEFAULTS = {
     "mail_dir": "unset: mails go over SMTP to Mailpit, not to files",
     "smtp_username": "Mailpit accepts mail without a login",
     "smtp_password": "Mailpit accepts mail without a login",
+    # only the web service signs sessions and logs people in: set there
+    "web_secret": "set for the web service only",
+    "web_session_hours": "set for the web service only (default 8)",
+    "oidc_issuer": "set for the web service only",
+    "oidc_client_id": "set for the web service only",
+    "oidc_client_secret": "set for the web service only",
 }
 # TEMPORAL_* variables that temporalio.envconfig reads but the stack does not
 # need (Temporal Cloud, TLS, profiles from a config file).
@@ -57,7 +63,7 @@ OPTIONAL_TEMPORAL = {
     "TEMPORAL_CODEC_ENDPOINT", "TEMPORAL_CODEC_AUTH",
 }
 REQUIRED_TEMPORAL = {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE"}
-OKOT_SERVICES = ("okot-migrate", "vdab-sim", "worker")
+OKOT_SERVICES = ("okot-migrate", "vdab-sim", "worker", "web")
 
 _INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?::?-([^}]*))?\}")
 
@@ -254,6 +260,41 @@ def test_every_setting_is_configured_for_the_worker(
     assert f"CREATE ROLE {url.username} LOGIN PASSWORD '{url.password}'" in interpolate(init)
 
 
+def test_the_web_service(services: dict[str, dict[str, Any]],
+                         monkeypatch: pytest.MonkeyPatch) -> None:
+    web = services["web"]
+    command = web["command"]
+    assert command[:2] == ["okot", "web"]
+    assert command[command.index("--host") + 1] == "0.0.0.0"
+    port = int(command[command.index("--port") + 1])
+    assert port in host_ports(web)
+    check = _test_command(web)
+    assert f"http://127.0.0.1:{port}/api/v1/openapi.json" in check[-1]
+    compile(check[-1], "web healthcheck", "exec")
+    depends = web["depends_on"]
+    assert depends["okot-migrate"]["condition"] == "service_completed_successfully"
+    assert depends["temporal-setup"]["condition"] == "service_completed_successfully"
+    env = environment(web)
+    assert environment(services["worker"]).items() <= env.items(), "the worker's settings too"
+    for key in ("OKOT_WEB_URL", "OKOT_WEB_SECRET", "OKOT_OIDC_ISSUER", "OKOT_OIDC_CLIENT_ID",
+                "OKOT_OIDC_CLIENT_SECRET"):
+        assert key in env, key
+    for key in list(os.environ):
+        if key.startswith("OKOT_"):
+            monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert settings.web_secret and len(settings.web_secret) >= 16
+    assert settings.oidc_issuer and settings.oidc_client_id
+    assert settings.web_url == "http://localhost:8000"
+    # every variable of the IdP is documented at the top of the file
+    header = COMPOSE.read_text().split("name: okot-flow")[0]
+    for key in ("OKOT_OIDC_ISSUER", "OKOT_OIDC_CLIENT_ID", "OKOT_OIDC_CLIENT_SECRET",
+                "OKOT_WEB_SECRET", "OKOT_WEB_URL"):
+        assert key in header, key
+
+
 def _temporal_variables_in_code() -> set[str]:
     found: set[str] = set()
     files = [*ROOT.glob("okot/**/*.py"), *ROOT.glob("workflows/*.py"),
@@ -430,7 +471,7 @@ def test_only_the_vdab_simulator_runs_the_dev_tools_image(
     services: dict[str, dict[str, Any]],
 ) -> None:
     assert build_target(services["vdab-sim"]) == "dev-tools"
-    for name in ("okot-migrate", "worker"):
+    for name in ("okot-migrate", "worker", "web"):
         assert build_target(services[name]) in (None, "runtime"), name
         assert image_of(services[name]) != image_of(services["vdab-sim"]), name
         assert "okot_dev" not in copied(built_from(dockerfile_stages(), build_target(services[name])))
