@@ -57,6 +57,24 @@ class Settings(BaseSettings):
     vdab_url: str = "http://127.0.0.1:8088"
     vdab_timeout_seconds: float = 10.0
 
+    encryption: str = Field(
+        default="on",
+        pattern="^(on|off)$",
+        description="'on': every payload is encrypted (needs OKOT_KEYRING); "
+        "'off': plain payloads, for development only.",
+    )
+    keyring: str | None = Field(
+        default=None,
+        description="The keyring: path of a keyring file, or its JSON (`okot keyring init`).",
+    )
+    keystore_url: str | None = Field(
+        default=None,
+        description="Database of the data keys; default: OKOT_DATABASE_URL.",
+    )
+    key_cache_seconds: float = Field(
+        default=60.0, ge=0, description="How long a process keeps an unwrapped data key."
+    )
+
     report_min_count: int = Field(5, ge=1, description="Counts below this show as '<N'.")
 
     web_url: str = Field(

@@ -12,6 +12,8 @@ registration of every command group (the ``okot`` console script is :data:`app`)
 * ``okot import cohort.csv``: open a cohort of cases (idempotent; :mod:`okot.cli.cohort`);
 * the database commands of :mod:`okot.cli.data` and ``okot outbox``
   (:mod:`okot.cli.outbox`);
+* ``okot keyring init|rotate FILE``: the master keys of payload encryption
+  (:mod:`okot.cli.keyring`);
 * plus the commands of plugins, entry points of the group ``okot.commands``:
   ``okot worker`` (``worker.register_command``), ``okot vdab-sim`` and ``okot dev``
   (:func:`okot_dev.commands.register`, absent from the production image).
@@ -29,7 +31,7 @@ from importlib.metadata import entry_points
 
 import typer
 
-from okot.cli import cohort, data, messages, opening, outbox, queries, tokens, web
+from okot.cli import cohort, data, keyring, messages, opening, outbox, queries, tokens, web
 from okot.cli.errors import OkotGroup
 from okot.logging import configure_logging
 
@@ -81,4 +83,5 @@ data.register(app)
 outbox.register(app)
 tokens.register(app)
 web.register(app)
+keyring.register(app)
 register_plugins(app)

@@ -8,7 +8,11 @@
 * ``outbox``: notifications to send (and what became of them);
 * ``registration``: jobseeker registrations done by the embedded gateway;
 * ``staff``: the staff directory;
-* ``api_token``: API tokens for the HTTP API (hashed).
+* ``api_token``: API tokens for the HTTP API (hashed);
+* ``data_key``: the data keys of the payload codec, wrapped by a master key
+  (:mod:`okot.crypto.data_keys`; destroyed on erasure);
+* ``client_register``: each case's client identity, sealed with a data key
+  (:mod:`okot.db.client_register`).
 
 Schema changes go through an alembic migration in ``okot/migrations/versions``;
 ``tests/test_database_schema.py`` checks that the migrations and these models agree.
@@ -285,6 +289,35 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = _when()
 
 
+class DataKey(SQLModel, table=True):
+    """A data key (AES-256) of a scope (a workflow id), wrapped by a master key.
+
+    Erasure sets ``wrapped`` to NULL and ``destroyed_at``: the row stays so that
+    decoding says "erased" instead of "unknown key".
+    """
+
+    __tablename__ = "data_key"
+    __table_args__ = (sa.Index("ix_data_key_scope", "scope", "created_at"),)
+
+    id: str = _id(40, primary_key=True)
+    scope: str = _id(200)
+    master_key_id: str = _id(40)
+    wrapped: bytes | None = Field(default=None, sa_type=sa.LargeBinary(), nullable=True)
+    created_at: datetime = _when(nullable=False)
+    destroyed_at: datetime | None = _when()
+
+
+class ClientRecord(SQLModel, table=True):
+    """The client register: a case's client identity, sealed with a data key."""
+
+    __tablename__ = "client_register"
+
+    case_id: str = _id(64, primary_key=True)
+    key_id: str = _id(40)
+    sealed: bytes = Field(sa_type=sa.LargeBinary(), nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
 def table(model: type[SQLModel]) -> sa.Table:
     """The core :class:`~sqlalchemy.Table` of a model (for typed core queries)."""
     return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]
@@ -297,5 +330,7 @@ OUTBOX = table(Outbox)
 REGISTRATION = table(Registration)
 STAFF = table(Staff)
 API_TOKEN = table(ApiToken)
+DATA_KEY = table(DataKey)
+CLIENT_REGISTER = table(ClientRecord)
 
 metadata = SQLModel.metadata
