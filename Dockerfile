@@ -19,7 +19,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN groupadd --system --gid 10001 okot \
     && useradd --system --uid 10001 --gid okot --home-dir /home/okot --create-home \
-       --shell /usr/sbin/nologin okot
+       --shell /usr/sbin/nologin okot \
+    && install -d -m 0700 -o okot -g okot /home/okot/keys  # the keyring's volume (compose)
 
 # Install from a throw-away copy of the source; only the installed package stays.
 COPY pyproject.toml README.md worker.py starter.py /src/

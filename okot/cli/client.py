@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from okot.cli.errors import EXIT_REFUSED, EXIT_TROUBLE, CliError, fail, first_line
+from okot.crypto.keyring import KeyringError
 from okot.domain.messages import Message
 from okot.domain.status import (
     TimelineEntry,
@@ -36,6 +37,10 @@ def _target() -> str:
 
 
 async def connect() -> Client:
+    try:
+        okot_temporal.data_converter()
+    except (okot_temporal.EncryptionNotConfigured, KeyringError) as error:
+        fail(str(error), EXIT_TROUBLE)
     try:
         return await okot_temporal.connect()
     except Exception as error:
