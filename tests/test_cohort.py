@@ -68,7 +68,10 @@ def test_a_bom_and_blank_lines_are_tolerated() -> None:
         ("C-0001,gent,cw-anna,,,03/03/2025", "YYYY-MM-DD", "C-0001"),
         ("C-0001,gent,cw-anna,,,2025-03-04", "opened_on: 2025-03-04 is in the future",
          "C-0001"),
-        ("C-0001,gent,cw-anna,,,,extra", "more cells than the 6 columns", None),
+        ("C-0001,gent,cw-anna,,,,,,extra", f"more cells than the {len(COLUMNS)} columns", None),
+        ("C-0001,gent,cw-anna,,,,,VDAB-123", "vdab_client_number needs client_name", "C-0001"),
+        ("C-0001,gent,cw-anna,,,,An Peeters,12 34", "VDAB client number: letters, digits",
+         "C-0001"),
     ],
 )
 def test_bad_rows_are_reported_with_line_and_reason(
@@ -81,6 +84,18 @@ def test_bad_rows_are_reported_with_line_and_reason(
     assert expected in problem.reason
     assert problem.case_id == case_id
     assert str(problem).startswith(f"line 3{f' ({case_id})' if case_id else ''}: ")
+
+
+def test_the_client_identity_columns_go_to_the_row_only() -> None:
+    [row] = parse_cohort("case_id,ocmw,caseworker,client_name,vdab_client_number\n"
+                         "C-0001,gent,cw-anna,  An   Peeters ,VDAB-123\n")
+    assert isinstance(row, CohortRow) and row.identity is not None
+    assert (row.identity.name, row.identity.vdab_client_number) == ("An Peeters", "VDAB-123")
+    assert "An Peeters" not in row.request.model_dump_json()  # never in the workflow input
+    assert "Peeters" not in repr(row)
+    [bad] = parse_cohort("case_id,ocmw,caseworker,client_name,vdab_client_number\n"
+                         "C-0001,gent,cw-anna,An Peeters,12 34\n")
+    assert isinstance(bad, CohortProblem) and "12 34" not in str(bad)
 
 
 def test_a_national_register_number_is_never_echoed() -> None:

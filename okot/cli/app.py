@@ -12,6 +12,7 @@ registration of every command group (the ``okot`` console script is :data:`app`)
 * ``okot import cohort.csv``: open a cohort of cases (idempotent; :mod:`okot.cli.cohort`);
 * the database commands of :mod:`okot.cli.data` and ``okot outbox``
   (:mod:`okot.cli.outbox`);
+* ``okot case erase CASE``: erase a closed trajectory (:mod:`okot.cli.case`);
 * ``okot keyring init|rotate FILE``: the master keys of payload encryption
   (:mod:`okot.cli.keyring`);
 * plus the commands of plugins, entry points of the group ``okot.commands``:
@@ -31,7 +32,7 @@ from importlib.metadata import entry_points
 
 import typer
 
-from okot.cli import cohort, data, keyring, messages, opening, outbox, queries, tokens, web
+from okot.cli import case, cohort, data, keyring, messages, opening, outbox, queries, tokens, web
 from okot.cli.errors import OkotGroup
 from okot.logging import configure_logging
 
@@ -84,4 +85,5 @@ outbox.register(app)
 tokens.register(app)
 web.register(app)
 keyring.register(app)
+case.register(app)
 register_plugins(app)

@@ -25,6 +25,8 @@ from okot.cli.cohort_csv import (
     parse_cohort,
 )
 from okot.cli.errors import EXIT_OK, EXIT_REFUSED, fail, first_line, guard, run
+from okot.cli.identity import require_register
+from okot.cli.identity import save as save_identity
 from okot.cli.output import console
 from okot.cli.staff_check import StaffCheck, staff_ids
 from okot.settings import get_settings
@@ -69,6 +71,8 @@ def import_cohort(path: Path) -> CohortOutcome:
             else:
                 entry = replace(entry, request=staff.with_teamlead(entry.request))
         checked.append(entry)
+    if any(isinstance(e, CohortRow) and e.identity is not None for e in checked):
+        require_register("the column client_name")
     task_queue = get_settings().task_queue
     outcome = CohortOutcome()
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -97,6 +101,7 @@ def import_cohort(path: Path) -> CohortOutcome:
                         progress.console.print(f"[red]failed[/red] {escape(where)}: "
                                                f"{escape(first_line(error))}")
                     else:
+                        save_identity(entry.case_id, entry.identity)
                         outcome.opened += 1
                 progress.advance(task)
 
@@ -113,7 +118,7 @@ def import_and_exit(path: Path) -> None:
 CohortArg = Annotated[Path, typer.Argument(
     metavar="COHORT_CSV", exists=True, dir_okay=False, readable=True,
     help="CSV of cases to open: case_id,ocmw,caseworker[,mediator,registered_jobseeker,"
-         "opened_on] (see README.md).")]
+         "opened_on,client_name,vdab_client_number] (see README.md).")]
 
 
 def import_command(path: CohortArg) -> None:

@@ -16,9 +16,11 @@ the columns :data:`COLUMNS`::
   (also ``yes``/``no``, ``ja``/``nee``, ``1``/``0``).
 * ``opened_on`` (optional, default today): ``YYYY-MM-DD``, when the file was
   really opened; orientation deadlines count from that day.
+* ``client_name``, ``vdab_client_number`` (optional): who the client is; they go
+  to the encrypted client register only, never to Temporal, logs or mails.
 
-Any other column is refused, so a column with personal data (a name, an
-address) never slips in. Every row is validated on its own: a bad row is
+Any other column is refused, so a column with personal data (an address, a
+national register number) never slips in. Every row is validated on its own: a bad row is
 reported with its line number and reason and does not stop the others.
 This module only parses; :mod:`okot.cli.cohort` opens the trajectories.
 """
@@ -32,6 +34,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
+from okot.domain.identity import ClientIdentity, ClientIdentityError
 from okot.domain.status import OpenTrajectory
 from okot.domain.values import looks_like_national_register_number
 
@@ -42,6 +45,8 @@ COLUMNS: tuple[str, ...] = (
     "mediator",
     "registered_jobseeker",
     "opened_on",
+    "client_name",
+    "vdab_client_number",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("case_id", "ocmw", "caseworker")
 
@@ -59,6 +64,7 @@ class CohortRow:
 
     line: int
     request: OpenTrajectory
+    identity: ClientIdentity | None = None
 
     @property
     def case_id(self) -> str:
@@ -117,7 +123,7 @@ def _header(reader: csv.DictReader[str]) -> list[str]:
     if missing:
         raise CohortFileError(
             f"the cohort CSV lacks column(s) {', '.join(missing)}; "
-            f"expected {','.join(COLUMNS)} (mediator, registered_jobseeker and opened_on optional)"
+            f"expected {','.join(COLUMNS)} (all but case_id, ocmw and caseworker optional)"
         )
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
@@ -163,6 +169,15 @@ def _parse_row(line: int, cells: dict[str, str], today: date | None) -> CohortEn
             if today is not None and day > today:
                 problems.append(f"opened_on: {day} is in the future (today is {today})")
             fields["opened_on"] = day
+    identity = None
+    name, number = cells.get("client_name", "").strip(), cells.get("vdab_client_number", "").strip()
+    if number and not name:
+        problems.append("vdab_client_number needs client_name as well")
+    elif name:
+        try:
+            identity = ClientIdentity(name=name, vdab_client_number=number or None)
+        except ClientIdentityError as error:
+            problems.append(str(error))
     try:
         request = OpenTrajectory.model_validate(fields)
     except ValidationError as error:
@@ -171,7 +186,7 @@ def _parse_row(line: int, cells: dict[str, str], today: date | None) -> CohortEn
         return CohortProblem(line, raw_case if valid_case else None, "; ".join(problems))
     if problems:
         return CohortProblem(line, request.case_id, "; ".join(problems))
-    return CohortRow(line, request)
+    return CohortRow(line, request, identity)
 
 
 def parse_cohort(text: str, today: date | None = None) -> list[CohortEntry]:

@@ -23,6 +23,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine, make_url
 
 from okot.db.caseload import caseload
+from okot.db.data_keys import separate_key_engine
 from okot.db.engine import (
     DatabaseNotReady,
     get_engine,
@@ -110,7 +111,7 @@ def register(app: typer.Typer) -> None:
         """Remove the personal data of trajectories closed before a date; keep the figures."""
         day = _parse_date(closed_before, "--closed-before")
         assert day is not None
-        result = purge(_engine(), day, dry_run=dry_run)
+        result = purge(_engine(), day, dry_run=dry_run, key_engine=separate_key_engine())
         for line in result.lines():
             _console().print(line, highlight=False)
 

@@ -12,6 +12,8 @@ from temporalio.service import RPCError
 
 from okot.cli.client import connect, rpc_trouble
 from okot.cli.errors import EXIT_REFUSED, CliError, fail, guard, run
+from okot.cli.identity import ClientNameOpt, ClientNumberOpt, identity_of
+from okot.cli.identity import save as save_identity
 from okot.cli.options import (
     CaseArg,
     CaseworkerOpt,
@@ -24,6 +26,7 @@ from okot.cli.options import (
 )
 from okot.cli.output import console, echo_json
 from okot.cli.staff_check import StaffCheck, staff_ids
+from okot.domain.identity import ClientIdentity
 from okot.domain.status import OpenTrajectory
 from okot.domain.values import workflow_id_for
 from okot.settings import get_settings
@@ -48,7 +51,8 @@ def open_request(
         fail(describe(error, names, "cannot open"))
 
 
-def open_one(request: OpenTrajectory, as_json: bool) -> None:
+def open_one(request: OpenTrajectory, as_json: bool,
+             identity: ClientIdentity | None = None) -> None:
     staff = StaffCheck()
     problem = staff.problem(staff_ids(request))
     if problem is not None:
@@ -67,6 +71,7 @@ def open_one(request: OpenTrajectory, as_json: bool) -> None:
         return handle.result_run_id or handle.first_execution_run_id or ""
 
     run_id = run(start)
+    save_identity(request.case_id, identity)
     workflow_id = workflow_id_for(request.case_id)
     if as_json:
         echo_json({"case_id": request.case_id, "workflow_id": workflow_id, "run_id": run_id,
@@ -85,12 +90,16 @@ def open_command(
     mediator: MediatorOpt = None,
     registered_jobseeker: RegisteredOpt = True,
     opened_on: OpenedOnOpt = None,
+    client_name: ClientNameOpt = None,
+    vdab_client_number: ClientNumberOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Open a client's OKOT trajectory (stage orientation)."""
+    """Open a client's OKOT trajectory (stage orientation); the client's name and VDAB
+    client number go to the encrypted client register, never to Temporal."""
     guard(lambda: open_one(
         open_request(case_id, ocmw, caseworker, mediator, registered_jobseeker, opened_on),
         as_json,
+        identity_of(client_name, vdab_client_number),
     ))
 
 

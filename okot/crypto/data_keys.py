@@ -19,9 +19,12 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
 
 from okot.crypto import aead
 from okot.crypto.keyring import Keyring
@@ -71,6 +74,7 @@ class DataKeyStore:
         self._by_id: dict[str, tuple[float, DataKey]] = {}
         self._current: dict[str, str] = {}
         self._lock = threading.Lock()
+        _LIVE.add(self)
 
     # ------------------------------------------------------------------ cache
 
@@ -146,6 +150,27 @@ class DataKeyStore:
     def destroy(self, scopes: list[str]) -> int:
         """Destroy every data key of ``scopes`` (crypto-shredding); returns how many."""
         with write(self.engine) as conn:
-            count = stored.destroy(conn, scopes)
-        self.forget(scopes)
-        return count
+            return destroy_keys(conn, scopes)
+
+
+_LIVE: weakref.WeakSet[DataKeyStore] = weakref.WeakSet()
+"""Every store of this process, so that an erasure empties their caches at once."""
+
+
+def stores_for(engine: Engine, keyring: Keyring) -> DataKeyStore:
+    """A live store of this process on ``engine`` with ``keyring``, or a new one."""
+    for store in list(_LIVE):
+        if store.engine is engine and store.keyring is keyring:
+            return store
+    return DataKeyStore(engine, keyring)
+
+
+def destroy_keys(conn: Connection, scopes: Iterable[str] | ColumnElement[bool]) -> int:
+    """Destroy the data keys of ``scopes`` (workflow ids, or a condition on the scope
+    column) in the transaction of ``conn``; every store of this process forgets its
+    cached keys of those scopes (all of them, for a condition)."""
+    names = None if isinstance(scopes, ColumnElement) else list(scopes)
+    count = stored.destroy(conn, scopes if names is None else names)
+    for store in list(_LIVE):
+        store.forget(names)
+    return count

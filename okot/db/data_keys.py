@@ -11,8 +11,9 @@ from sqlalchemy import null, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
-from okot.db.engine import write
+from okot.db.engine import get_engine, write
 from okot.db.tables import DATA_KEY
+from okot.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,11 @@ def destroy(conn: Connection, scopes: Iterable[str] | ColumnElement[bool]) -> in
         .values(wrapped=null(), destroyed_at=datetime.now(UTC))
     )
     return int(result.rowcount)
+
+
+def separate_key_engine() -> Engine | None:
+    """The engine of ``OKOT_KEYSTORE_URL`` when the data keys live in a database of
+    their own (``None``: they are in ``OKOT_DATABASE_URL``)."""
+    settings = get_settings()
+    url = settings.keystore_url
+    return get_engine(url) if url and url != settings.database_url else None

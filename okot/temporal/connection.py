@@ -80,6 +80,12 @@ def data_converter(settings: Settings | None = None) -> DataConverter:
     return _converters[cache_key]
 
 
+def key_store_in_use(settings: Settings | None = None) -> DataKeyStore | None:
+    """The data key store of :func:`data_converter` (``None`` with encryption off)."""
+    codec = data_converter(settings).payload_codec
+    return codec.store if isinstance(codec, EncryptionCodec) else None
+
+
 def connect_config(**overrides: Any) -> dict[str, Any]:
     """Keyword arguments for ``Client.connect`` from TEMPORAL_* variables and profiles."""
     config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())

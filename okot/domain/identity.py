@@ -1,0 +1,36 @@
+"""Who a client is (name, VDAB client number): personal data that lives only in the
+encrypted client register (``shared/domain.md``, "Client identity"), never in a
+workflow, a log line or a mail. Checking it is pure; errors never echo it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+NAME_MAX = 200
+CLIENT_NUMBER_MAX = 32
+
+
+class ClientIdentityError(ValueError):
+    """A name or client number that cannot be registered (the message never echoes it)."""
+
+
+@dataclass(frozen=True)
+class ClientIdentity:
+    """Who the client is. Personal data: ``repr`` hides it; show it to authorized callers."""
+
+    name: str = field(repr=False)
+    vdab_client_number: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        name = " ".join(self.name.split())
+        if not name or len(name) > NAME_MAX:
+            raise ClientIdentityError(f"client name: give 1 to {NAME_MAX} characters")
+        object.__setattr__(self, "name", name)
+        number = (self.vdab_client_number or "").strip() or None
+        if number is not None and (
+            len(number) > CLIENT_NUMBER_MAX or not number.replace("-", "").isalnum()
+        ):
+            raise ClientIdentityError(
+                f"VDAB client number: letters, digits and '-' only, at most {CLIENT_NUMBER_MAX}"
+            )
+        object.__setattr__(self, "vdab_client_number", number)
