@@ -139,7 +139,8 @@ def banner(
 
 def ensure_keyring(var_dir: Path) -> str | None:
     """``OKOT_KEYRING`` for every process ``okot dev`` starts: the one set, or
-    ``var/keyring.json`` (created on first run). ``None`` when encryption is off."""
+    ``var/keyring.json`` (created on first run). Returns the keyring file for the
+    banner (``None``: encryption off, or the keyring's JSON is in the environment)."""
     from okot.crypto.keyring import new_keyring, write_keyring
 
     if os.environ.get("OKOT_ENCRYPTION") == "off":
@@ -149,8 +150,8 @@ def ensure_keyring(var_dir: Path) -> str | None:
         if not path.exists():
             write_keyring(path, new_keyring())
         os.environ["OKOT_KEYRING"] = str(path)
-    return os.environ["OKOT_KEYRING"] if not os.environ["OKOT_KEYRING"].lstrip().startswith(
-        "{") else "(the keyring JSON set in OKOT_KEYRING)"
+    source = os.environ["OKOT_KEYRING"]
+    return None if source.lstrip().startswith("{") else source
 
 
 async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) -> int:

@@ -61,7 +61,12 @@ def register(engine: Engine, keyring: Keyring | DataKeyStore, case_id: str,
 
 
 def lookup(engine: Engine, keyring: Keyring | DataKeyStore, case_id: str) -> ClientIdentity | None:
-    """The client of ``case_id``, or ``None`` (never registered, or erased)."""
+    """The client of ``case_id``, or ``None`` (never registered, or erased).
+
+    ``keyring`` is the keyring (``load_keyring(settings.keyring)``) or a data key
+    store on ``engine``. Raises :class:`~okot.crypto.data_keys.DataKeyErased` only
+    if the case's data keys were destroyed while its row somehow stayed.
+    """
     with engine.connect() as conn:
         row = conn.execute(
             select(CLIENT_REGISTER.c.key_id, CLIENT_REGISTER.c.sealed)
