@@ -75,6 +75,7 @@ async def test_okot_case_erase_shreds_one_closed_trajectory(
             "closed (withdraw it, or let it end)")
         await cli.ok("withdraw", gone, "--as", CW, "--reason", f"reason {PLANTED}")
         await wait_for(lambda: _closed(engine, gone))
+        await dev_env.client.get_workflow_handle(workflow_id_for(gone)).result()
     audit_before = len(_audit(engine, gone))
     assert PLANTED in str(_audit(engine, gone))
     erased = await cli.ok("case", "erase", gone)
@@ -108,6 +109,10 @@ async def test_okot_case_erase_shreds_one_closed_trajectory(
             row.sealed for row in conn.execute(select(CLIENT_REGISTER)))
     again = await cli.ok("case", "erase", gone)  # idempotent
     assert "destroyed 0 data keys" in again.stdout
+    unknown = await cli("case", "erase", "C-never-opened")
+    assert unknown.exit_code == 2
+    assert one_line(unknown.stderr) == (
+        "nothing to erase: no trajectory for case C-never-opened in Temporal or the database")
 
 
 def test_the_register_is_sealed_and_replaced(engine: Engine) -> None:

@@ -27,8 +27,8 @@ from okot.domain.values import workflow_id_for
 case_app = typer.Typer(help="Whole-case operations (erasure).", no_args_is_help=True)
 
 
-async def _still_running(case_id: str) -> str | None:
-    """The Temporal status of the case's workflow if it still runs, else ``None``."""
+async def _temporal_state(case_id: str) -> str | None:
+    """``running`` or ``closed`` in Temporal, or ``None`` when Temporal has no such workflow."""
     client = await connect()
     try:
         described = await client.get_workflow_handle(workflow_id_for(case_id)).describe()
@@ -37,7 +37,7 @@ async def _still_running(case_id: str) -> str | None:
             return None  # never started here, or gone after Temporal's retention
         raise rpc_trouble(error, case_id) from None
     running = described.status is WorkflowExecutionStatus.RUNNING
-    return "running" if running else None
+    return "running" if running else "closed"
 
 
 @case_app.command("erase")
@@ -50,13 +50,17 @@ def erase(
     def body() -> None:
         refusal = (f"refused: the trajectory of case {case_id} is still open; erase it once it "
                    "is closed (withdraw it, or let it end)")
-        if run(lambda: _still_running(case_id)) is not None:
+        state = run(lambda: _temporal_state(case_id))
+        if state == "running":
             fail(refusal, EXIT_REFUSED)
         try:
             result = erase_case(_engine(), case_id, dry_run=dry_run,
                                 key_engine=separate_key_engine())
         except NotClosed:
             fail(refusal, EXIT_REFUSED)
+        if state is None and result.trajectories == 0 and not any(
+                (result.audit_rows, result.client_records, result.data_keys)):
+            fail(f"nothing to erase: no trajectory for case {case_id} in Temporal or the database")
         for line in result.lines()[1:]:
             typer.echo(line)
         if not dry_run:
