@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from okot.cli.errors import EXIT_REFUSED, EXIT_TROUBLE, CliError, fail, first_line
@@ -67,21 +67,30 @@ def _no_answer(what: str, case_id: str) -> CliError:
     )
 
 
-async def _query(what: str, case_id: str, query: Awaitable[T]) -> T:
+async def _query(client: Client, what: str, case_id: str, query: Awaitable[T]) -> T:
     try:
         return await asyncio.wait_for(query, WAIT_SECONDS)
     except TimeoutError:
         raise _no_answer(what, case_id) from None
+    except WorkflowQueryFailedError as failed:
+        error = await trajectories.query_failure(client, case_id, failed)
+        if "erased: data key" in error:
+            raise CliError(f"case {case_id} was erased (`okot case erase`): its history can no "
+                           "longer be decrypted", EXIT_REFUSED) from None
+        raise CliError(f"{what} for case {case_id} failed: {error.splitlines()[0][:300]}",
+                       EXIT_TROUBLE) from None
     except RPCError as error:
         raise rpc_trouble(error, case_id) from None
 
 
 async def query_status(client: Client, case_id: str) -> TrajectoryStatus:
-    return await _query("the status query", case_id, trajectories.status(client, case_id))
+    return await _query(client, "the status query", case_id,
+                        trajectories.status(client, case_id))
 
 
 async def query_timeline(client: Client, case_id: str) -> list[TimelineEntry]:
-    return await _query("the timeline query", case_id, trajectories.timeline(client, case_id))
+    return await _query(client, "the timeline query", case_id,
+                        trajectories.timeline(client, case_id))
 
 
 async def send(case_id: str, message: Message, as_signal: bool) -> TrajectoryStatus | None:

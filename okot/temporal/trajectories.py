@@ -9,9 +9,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from temporalio.api.errordetails.v1 import QueryFailedFailure
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.converter import WorkflowSerializationContext
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from okot.domain.calendar import local_date
 from okot.domain.messages import Message
@@ -110,3 +113,17 @@ async def timeline(client: Client, case_id: str) -> list[TimelineEntry]:
         TIMELINE_QUERY, result_type=list[TimelineEntry]
     )
     return result
+
+
+async def query_failure(client: Client, case_id: str, error: BaseException) -> str:
+    """The message of a failed query, decoded (failures are encoded by the codec, so
+    ``WorkflowQueryFailedError`` only says "Encoded failure")."""
+    rpc = error.__context__
+    if isinstance(rpc, RPCError):
+        for detail in rpc.grpc_status.details:
+            failed = QueryFailedFailure()
+            if detail.Unpack(failed) and failed.HasField("failure"):
+                converter = client.data_converter.with_context(WorkflowSerializationContext(
+                    namespace=client.namespace, workflow_id=workflow_id_for(case_id)))
+                return str(await converter.decode_failure(failed.failure))
+    return str(error)
