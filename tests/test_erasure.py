@@ -177,3 +177,16 @@ def test_purge_destroys_the_data_keys_and_register_of_old_trajectories(db: Engin
         assert conn.execute(select(func.count()).select_from(CLIENT_REGISTER)).scalar_one() == (
             len(sims) - len(old))
     assert all(f"Name {s.status.case_id}" not in dump(db) for s in old)
+
+
+def test_the_web_apps_reader_finds_the_client(engine: Engine) -> None:
+    from okot.db.clients import client_of
+
+    ring = load_keyring(os.environ["OKOT_KEYRING"])
+    client_register.register(engine, ring, "C-0003", ClientIdentity(name="Bea Claes",
+                                                                    vdab_client_number="V-9"))
+    found = client_of(engine, "C-0003")
+    assert found is not None and (found.name, found.vdab_client_number) == ("Bea Claes", "V-9")
+    assert client_of(engine, "C-0004") is None
+    erase_case(engine, "C-0003")
+    assert client_of(engine, "C-0003") is None

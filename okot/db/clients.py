@@ -1,28 +1,40 @@
-"""The client register: who a case's client is (name, VDAB client number).
+"""The client register as the web app reads it: who a case's client is (name,
+VDAB client number), or None.
 
 The client's identity lives only in the project's database, keyed by
-``case_id``, and is joined in when a page or an API answer is rendered for an
-authorized caller (``shared/domain.md``, "Client identity"). The encrypted
-register itself is another piece of work; until it exists, :func:`client_of`
-answers None and the pages show the case id only.
+``case_id``, encrypted at rest (:mod:`okot.db.client_register`), and is joined
+in when a page or an API answer is rendered for an authorized caller
+(``shared/domain.md``, "Client identity"). :func:`client_of` opens it with the
+keyring of the settings (``OKOT_KEYRING``); without one (``OKOT_ENCRYPTION=off``),
+or for an erased case, it answers None and the pages show the case id only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
+from okot.crypto.data_keys import DataKeyErased
+from okot.crypto.keyring import Keyring, load_keyring
+from okot.db.client_register import lookup
+from okot.domain.identity import ClientIdentity
+from okot.settings import get_settings
 
-@dataclass(frozen=True)
-class ClientIdentity:
-    name: str
-    vdab_client_number: str | None = None
+__all__ = ["ClientIdentity", "client_of"]
+
+
+@lru_cache(maxsize=4)
+def _keyring(source: str) -> Keyring:
+    return load_keyring(source)
 
 
 def client_of(engine: Engine, case_id: str) -> ClientIdentity | None:
-    """The client of ``case_id``, or None when the register has no entry (or does not exist)."""
-    if not inspect(engine).has_table("client"):
+    """The client of ``case_id``, or None (not registered, erased, or no keyring)."""
+    source = get_settings().keyring
+    if not source:
         return None
-    return None  # the register's schema arrives with it; nothing is invented here
+    try:
+        return lookup(engine, _keyring(source), case_id)
+    except DataKeyErased:
+        return None
