@@ -3,7 +3,7 @@
 Generates N trajectories (default 100,000) with realistic stage histories in a
 fresh database, on SQLite and on PostgreSQL, and times
 
-* the report as the CLI computes it (:func:`okot.reports.build_report`: SQL
+* the report as the CLI computes it (:func:`okot.db.reports.build_report`: SQL
   aggregates over stored per-visit working days), and
 * a naive computation of the same figures in the same run: every snapshot and
   every stage visit loaded as an ORM object, counted and sorted in Python.
@@ -45,6 +45,7 @@ from okot.db.engine import (
     upgrade,
 )
 from okot.db.reports import (
+    FUNNEL_STEPS,
     Report,
     ReportFilter,
     StageTime,
@@ -71,7 +72,13 @@ STAGES = ("orientation", "awaiting_agreement", "registering", "handover", "scree
 CLOSURES = ("ineligible", "agreement_declined", "screening_rejected", "withdrawn", "completed",
             "cancelled")
 RESULTS = ("passed", "not_passed", "stopped_early")
+REASONS = ("motivation", "preconditions_financial", "preconditions_mobility",
+           "preconditions_childcare", "fit", "learning_ability", "other")
 EMPLOYMENT = ("employed", "not_employed", "not_recorded")
+PROGRAMMES = ("Zorgkundige", "Verpleegkunde", "Logistiek medewerker", "Boekhouder",
+              "Elektricien", "Kinderbegeleider", "Lasser", "Informaticus")
+REASON_SETS = (",motivation,", ",fit,motivation,", ",preconditions_childcare,",
+               ",learning_ability,preconditions_mobility,", ",other,", ",")
 
 
 # ------------------------------------------------------------------ working days
@@ -152,6 +159,9 @@ def trajectory(
 
     level = rng.choice(LEVELS)
     snap["study_level"] = level
+    if rng.random() < 0.9:
+        snap["info_on"] = opened
+    snap["precheck_on"] = wd.next_working(opened + timedelta(days=rng.randint(0, 10)))
     roll = rng.random()
     if roll < 0.08:
         close("ineligible", 3, 40)
@@ -161,6 +171,7 @@ def trajectory(
         close("cancelled", 0, 10)
     elif step("awaiting_agreement", 5, 60):
         snap["candidacy_on"] = day
+        snap["programme"] = rng.choice(PROGRAMMES)
         snap["mediator"] = f"med.{ocmw}.{rng.randrange(8)}"
         if rng.random() < 0.07:
             close("agreement_declined", 1, 20)
@@ -177,8 +188,10 @@ def trajectory(
                     close("screening_rejected", 5, 50)
                     if snap["closure"]:
                         snap["screening_on"], snap["screening_approved"] = day, False
+                        snap["screening_reasons"] = rng.choice(REASON_SETS)
                 elif step("awaiting_start", 5, 50):
                     snap["screening_on"], snap["screening_approved"] = day, True
+                    snap["screening_reasons"] = ","
                     snap["probable_start"] = day + timedelta(days=rng.randint(10, 90))
                     if step("in_training", 10, 90):
                         start = day
@@ -263,8 +276,26 @@ def naive_report(engine: Engine) -> Report:
     e6: Counter[str] = Counter()
     e12: Counter[str] = Counter()
     durations: dict[str, list[int]] = {}
+    reach: Counter[int] = Counter()
+    reach_month: dict[str, Counter[int]] = {}
+    reasons: Counter[str] = Counter()
+    by_programme: dict[str, Counter[str]] = {}
+    by_level: dict[str, Counter[str]] = {}
     with Session(engine) as session:
         for t in session.exec(select(Trajectory)):
+            marks = [True, t.info_on is not None or t.precheck_on is not None,
+                     t.candidacy_on is not None, t.agreement_on is not None,
+                     t.screening_on is not None, t.started_on is not None,
+                     t.ended_on is not None, bool(t.employed_6m or t.employed_12m)]
+            furthest = max(i for i, mark in enumerate(marks) if mark)
+            reach[furthest] += 1
+            reach_month.setdefault(t.opened_on.strftime("%Y-%m"), Counter())[furthest] += 1
+            if t.screening_approved is False and t.screening_reasons:
+                reasons.update(c for c in t.screening_reasons.split(",") if c)
+            if t.outcome and t.programme:
+                by_programme.setdefault(t.programme, Counter())[t.outcome] += 1
+            if t.outcome and t.study_level:
+                by_level.setdefault(t.study_level, Counter())[t.outcome] += 1
             stages[t.stage] += 1
             if t.closure:
                 closures[t.closure] += 1
@@ -300,7 +331,19 @@ def naive_report(engine: Engine) -> Report:
         employment_6m={k: e6[k] for k in EMPLOYMENT},
         employment_12m={k: e12[k] for k in EMPLOYMENT},
         trajectories=sum(stages.values()),
+        funnel=funnel(reach),
+        funnel_by_month={m: funnel(reach_month[m]) for m in sorted(reach_month)},
+        screening_reasons={r: reasons[r] for r in REASONS},
+        results_by_programme={p: {r: by_programme[p][r] for r in RESULTS}
+                              for p in sorted(by_programme)},
+        results_by_level={lvl: {r: by_level.get(lvl, Counter())[r] for r in RESULTS}
+                          for lvl in LEVELS},
     )
+
+
+def funnel(reach: Counter[int]) -> dict[str, int]:
+    return {step: sum(n for k, n in reach.items() if k >= i)
+            for i, step in enumerate(FUNNEL_STEPS)}
 
 
 # --------------------------------------------------------------------------- run

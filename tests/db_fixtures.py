@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import random
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -212,6 +213,11 @@ def _later(rng: random.Random, now: datetime, low: int, high: int) -> datetime:
               hour=rng.randint(8, 16))
 
 
+PROGRAMMES = ("Zorgkundige", "Verpleegkunde", "Logistiek medewerker", "Boekhouder")
+REASON_SETS = (("motivation",), ("fit", "motivation"), ("preconditions_childcare",),
+               ("learning_ability", "preconditions_mobility"))
+
+
 def simulate(
     rng: random.Random,
     case_id: str,
@@ -249,6 +255,11 @@ def simulate(
         return sim
 
     level = rng.choice(["secondary", "se_n_se", "graduaat", "bachelor"])
+    # Programme and screening reasons vary with the case id (no extra draws from rng,
+    # so the rest of the simulation stays as it was).
+    pick = zlib.crc32(case_id.encode())
+    programme = PROGRAMMES[pick % len(PROGRAMMES)]
+    reasons = REASON_SETS[(pick // 7) % len(REASON_SETS)]
     note = f"private note {uuid.uuid4().hex[:8]}"
     sim.free_text.append(note)
     run.send(MessageName.RECORD_INFO, cw, caseworker, now, date=now.date().isoformat(),
@@ -268,7 +279,7 @@ def simulate(
         run.send(MessageName.WITHDRAW, cw, caseworker, _later(rng, now, 1, 20), reason=reason)
         return done()
     now = _later(rng, now, 1, 60)
-    run.send(MessageName.SUBMIT_CANDIDACY, cw, caseworker, now, programme="Zorgkundige",
+    run.send(MessageName.SUBMIT_CANDIDACY, cw, caseworker, now, programme=programme,
              study_level=level, school="CVO", channel="training_guide", mediator=mediator)
     if stop < 0.1:
         return done()
@@ -293,7 +304,7 @@ def simulate(
     now = _later(rng, now, 3, 40)
     if rng.random() < 0.15:
         run.send(MessageName.RECORD_SCREENING, med, mediator, now, approved=False,
-                 reasons=["motivation"])
+                 reasons=list(reasons))
         return done()
     start = next_working_day(now.date() + timedelta(days=rng.randint(10, 90)))
     run.send(MessageName.RECORD_SCREENING, med, mediator, now, approved=True,

@@ -20,14 +20,19 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from okot.db.events import record_event
+from okot.db.report_export import (
+    management_report,
+    present,
+    suppress,
+    to_csv,
+    to_json,
+)
 from okot.db.reports import (
+    FUNNEL_STEPS,
     Report,
     ReportFilter,
     StageTime,
     build_report,
-    rows,
-    to_csv,
-    to_json,
 )
 from okot.domain.calendar import (
     local_date,
@@ -36,7 +41,9 @@ from okot.domain.calendar import (
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import (
     EmploymentCheck,
+    ScreeningReason,
     Stage,
+    StudyLevel,
     TrainingResult,
 )
 
@@ -119,6 +126,34 @@ def expected(sims: list[Simulated], flt: ReportFilter) -> Report:
         c = Counter(v.value for v in values if v is not None)
         return {k: c.get(k, 0) for k in keys}
 
+    def reached(f: TrajectoryStatus) -> int:
+        """The furthest funnel step, from what the status holds."""
+        work = any(e.employed for e in f.employment)
+        marks = [True, f.info_on is not None or f.precheck is not None, f.candidacy is not None,
+                 f.agreement_on is not None, f.screening is not None, f.started_on is not None,
+                 f.ended_on is not None, work]
+        return max(i for i, mark in enumerate(marks) if mark)
+
+    def funnel(statuses: list[TrajectoryStatus]) -> dict[str, int]:
+        furthest = [reached(f) for f in statuses]
+        return {step: sum(1 for r in furthest if r >= i) for i, step in enumerate(FUNNEL_STEPS)}
+
+    months: dict[str, list[TrajectoryStatus]] = {}
+    for f in finals:
+        months.setdefault(local_date(f.opened_at).strftime("%Y-%m"), []).append(f)
+    reasons: Counter[str] = Counter(
+        r.value for f in finals if f.screening is not None and not f.screening.approved
+        for r in f.screening.reasons
+    )
+
+    def results_by(group: Any, keys: list[str] | None) -> dict[str, dict[str, int]]:
+        table: dict[str, Counter[str]] = {}
+        for f in finals:
+            if f.outcome is not None and group(f) is not None:
+                table.setdefault(group(f), Counter())[f.outcome.value] += 1
+        return {k: {r.value: table.get(k, Counter())[r.value] for r in TrainingResult}
+                for k in (keys if keys is not None else sorted(table))}
+
     return Report(
         filter=flt,
         stages=counts([f.stage for f in finals], [s.value for s in Stage]),
@@ -132,6 +167,14 @@ def expected(sims: list[Simulated], flt: ReportFilter) -> Report:
         employment_6m=employment(EmploymentCheck.MONTH_6),
         employment_12m=employment(EmploymentCheck.MONTH_12),
         trajectories=len(finals),
+        funnel=funnel(finals),
+        funnel_by_month={m: funnel(months[m]) for m in sorted(months)},
+        screening_reasons={r.value: reasons.get(r.value, 0) for r in ScreeningReason},
+        results_by_programme=results_by(
+            lambda f: f.candidacy.programme if f.candidacy else None, None),
+        results_by_level=results_by(
+            lambda f: f.study_level.value if f.study_level else None,
+            [lvl.value for lvl in StudyLevel]),
     )
 
 
@@ -154,6 +197,8 @@ def test_generated_data_set_is_varied() -> None:
     years = {(f.ended_on - f.started_on).days // 365 for f in finals  # type: ignore[operator]
              if f.outcome is TrainingResult.STOPPED_EARLY}
     assert len(years) >= 2
+    assert len({f.candidacy.programme for f in finals if f.candidacy}) >= 3
+    assert len({r for f in finals if f.screening for r in f.screening.reasons}) >= 4
 
 
 @pytest.mark.parametrize("flt", FILTERS, ids=lambda f: str(f.describe()))
@@ -175,58 +220,110 @@ def test_report_is_two_sql_statements(data: Data) -> None:
     assert len([s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]) == 2
 
 
+def test_funnel_is_monotone_and_months_add_up(data: Data) -> None:
+    report = build_report(data.engine)
+    steps = list(report.funnel.values())
+    assert steps[0] == report.trajectories == len(SIMS)
+    assert steps == sorted(steps, reverse=True) and steps[-1] > 0
+    for step in FUNNEL_STEPS:
+        assert sum(m[step] for m in report.funnel_by_month.values()) == report.funnel[step]
+    assert len(report.funnel_by_month) >= 12  # the data set spans 18 months
+
+
+@pytest.mark.parametrize(("count", "shown"), [(0, 0), (1, "<5"), (4, "<5"), (5, 5), (12, 12)])
+def test_suppress(count: int, shown: int | str) -> None:
+    assert suppress(count, 5) == shown
+
+
+def counts_of(view: Any) -> list[Any]:
+    return [v for t in view.tables if t.key != "time_in_stage"
+            for line in t.lines for v in line.values]
+
+
 def small_counts_hidden(values: list[Any], m: int) -> None:
     for value in values:
-        assert value == f"<{m}" or (isinstance(value, int) and value >= m), value
+        assert value == 0 or value == f"<{m}" or (isinstance(value, int) and value >= m), value
 
 
-def test_suppression_in_every_export(data: Data) -> None:
+def test_view_suppresses_small_counts_and_keeps_zero(data: Data) -> None:
     report = build_report(data.engine)
-    flat = rows(report, 5)
-    counts = [r.value for r in flat if r.measure in ("count", "visits")]
-    small_counts_hidden(counts, 5)
-    assert "<5" in counts  # some categories are small (cancelled, registering, ...)
+    view = present(report, 5)
+    values = counts_of(view)
+    small_counts_hidden(values, 5)
+    assert "<5" in values and 0 in values
+    # The raw figures behind them: the same numbers where shown.
+    assert [line.values[0] for line in view.table("funnel").lines] == [
+        suppress(n, 5) for n in report.funnel.values()]
+    assert view.table("stages").lines[-1].label == "Afgesloten"
+    by_level = view.table("results_by_level")
+    assert by_level.columns == ["Studieniveau", "Geslaagd", "Niet geslaagd",
+                                "Voortijdig gestopt"]
+    assert [line.key for line in by_level.lines] == [lvl.value for lvl in StudyLevel]
+    rejections = {line.key: line.values[0] for line in view.table("rejections").lines}
+    assert rejections["screening_rejected"] == suppress(report.closures["screening_rejected"], 5)
+    assert rejections["screening_reason:motivation"] == suppress(
+        report.screening_reasons["motivation"], 5)
+    assert rejections["screening_reason:other"] == 0
 
-    parsed = list(csv.DictReader(io.StringIO(to_csv(report, 5))))
-    assert len(parsed) == len(flat)
-    small_counts_hidden(
-        [int(r["value"]) if r["value"].isdigit() else r["value"]
-         for r in parsed if r["measure"] in ("count", "visits")], 5
-    )
-    document = json.loads(to_json(report, 5))
-    assert document["min_count"] == 5
-    assert document["sections"]["closure"]["cancelled"] == "<5"
-    json_counts = [v for name, section in document["sections"].items()
-                   if name != "time_in_stage" for v in section.values()]
-    small_counts_hidden(json_counts, 5)
+    # Percentiles of small groups are not shown either; a huge threshold hides every count.
+    everything_small = present(report, 10_000)
+    assert set(counts_of(everything_small)) <= {"<10000", 0}
+    assert all(line.values[1] is None and line.values[2] is None
+               for line in everything_small.table("time_in_stage").lines)
 
-    # Percentiles of small groups are not shown either.
-    everything_small = rows(report, 10_000)
-    assert {r.value for r in everything_small if r.measure == "count"} == {"<10000"}
-    assert all(r.value is None for r in everything_small if "working_days" in r.measure)
+
+def test_no_personal_data_in_the_report(data: Data) -> None:
+    document = to_json(present(build_report(data.engine), 1))
+    for sim in SIMS:
+        assert sim.status.case_id not in document
+        assert sim.status.caseworker not in document
+        for text in sim.free_text:
+            assert text not in document
 
 
 def test_cli_report_formats_and_configurable_minimum(
-    data: Data, monkeypatch: pytest.MonkeyPatch
+    data: Data, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     cli = Cli(data.engine, data.backend.url, monkeypatch)
-    report = build_report(data.engine, ReportFilter(ocmw="gent"))
+    view = management_report(data.engine, ReportFilter(ocmw="gent"), 5)
 
     as_csv = cli("report", "--ocmw", "gent", "--format", "csv")
     assert as_csv.exit_code == 0, as_csv.output
-    assert as_csv.output == to_csv(report, 5)
+    assert as_csv.output == to_csv(view)
+    parsed = list(csv.DictReader(io.StringIO(as_csv.output)))
+    funnel = {r["rij"]: r["waarde"] for r in parsed
+              if r["tabel"] == "Trechter: trajecten die elke stap bereikten"}
+    assert funnel["Dossier geopend"] == str(view.trajectories)
 
     as_json = cli("report", "--ocmw", "gent", "--format", "json")
-    assert json.loads(as_json.output) == json.loads(to_json(report, 5))
+    assert json.loads(as_json.output) == json.loads(to_json(view))
 
     table = cli("report", "--format", "table", "--from", "2022-01-01", "--to", "2023-12-31")
     assert table.exit_code == 0, table.output
-    assert "time in stage (working days)" in table.output and "<5" in table.output
+    assert "Tijd per fase (werkdagen)" in table.output and "<5" in table.output
+    assert "Resultaat per opleiding" in table.output and "Verpleegkunde" in table.output
 
     ten = cli("report", "--format", "json", env={"OKOT_REPORT_MIN_COUNT": "10"})
     document = json.loads(ten.output)
     assert document["min_count"] == 10
-    small_counts_hidden(list(document["sections"]["stage"].values()), 10)
+    small_counts_hidden([line["values"][0] for t in document["tables"] if t["key"] == "stages"
+                         for line in t["lines"]], 10)
+    two = json.loads(cli("report", "--format", "json", "--min-count", "2").output)
+    assert two["min_count"] == 2
 
+    xlsx = tmp_path / "rapport.xlsx"
+    written = cli("report", "--format", "xlsx", "--output", str(xlsx), "--min-count", "5")
+    assert written.exit_code == 0, written.output
+    from openpyxl import load_workbook
+
+    book = load_workbook(xlsx)
+    full = management_report(data.engine, None, 5)
+    sheet = book["Trechter per maand van opening"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == full.table("funnel_by_month").columns
+    assert [list(r) for r in rows[1:]] == [
+        [line.label, *line.values] for line in full.table("funnel_by_month").lines]
+
+    assert cli("report", "--format", "xlsx").exit_code == 2
     assert cli("report", "--from", "2023-01-01", "--to", "2022-01-01").exit_code == 2
     assert cli("report", "--from", "yesterday").exit_code == 2

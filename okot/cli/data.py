@@ -30,14 +30,15 @@ from okot.db.engine import (
     prepare_database,
     upgrade,
 )
-from okot.db.reports import (
-    ReportFilter,
+from okot.db.report_export import (
     ReportFormat,
-    build_report,
-    by_section,
+    ReportView,
+    management_report,
     to_csv,
     to_json,
+    to_xlsx,
 )
+from okot.db.reports import ReportFilter
 from okot.db.retention import purge
 from okot.db.staff import (
     StaffImportError,
@@ -178,10 +179,17 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--to", help="Trajectories opened on or before (YYYY-MM-DD).")
         ] = None,
         fmt: Annotated[
-            ReportFormat, typer.Option("--format", help="table, csv or json.")
+            ReportFormat, typer.Option("--format", help="table, csv, json or xlsx.")
         ] = ReportFormat.TABLE,
+        output: Annotated[
+            Path | None, typer.Option("--output", help="Write to this file (required for xlsx).")
+        ] = None,
+        min_count: Annotated[
+            int | None, typer.Option("--min-count", min=1, help="Counts from 1 to this minus one "
+                                     "show as <N (default OKOT_REPORT_MIN_COUNT, 5).")
+        ] = None,
     ) -> None:
-        """Management report: counts under the minimum (default 5) are shown as <5."""
+        """Management report in Dutch: counts from 1 under the minimum show as <N, zero as 0."""
         flt = ReportFilter(
             ocmw=ocmw,
             opened_from=_parse_date(date_from, "--from"),
@@ -189,34 +197,36 @@ def register(app: typer.Typer) -> None:
         )
         if flt.opened_from and flt.opened_to and flt.opened_from > flt.opened_to:
             raise typer.BadParameter("--from is after --to")
-        report = build_report(_engine(), flt)
-        min_count = get_settings().report_min_count
-        if fmt is ReportFormat.CSV:
-            typer.echo(to_csv(report, min_count), nl=False)
+        if fmt is ReportFormat.XLSX and output is None:
+            raise typer.BadParameter("xlsx needs --output FILE.xlsx", param_hint="--format")
+        view = management_report(_engine(), flt, min_count)
+        if fmt is ReportFormat.XLSX:
+            assert output is not None
+            to_xlsx(view, output)
+            _console().print(f"report written to {output}", highlight=False)
             return
-        if fmt is ReportFormat.JSON:
-            typer.echo(to_json(report, min_count))
-            return
-        scope = ", ".join(f"{k}={v}" for k, v in flt.describe().items() if v) or "all"
-        _console().print(f"OKOT management report ({scope}); counts under {min_count} shown as "
-                      f"<{min_count}", highlight=False)
-        for section, section_rows in by_section(report, min_count).items():
-            if section == "time_in_stage":
-                table = Table(title="time in stage (working days)")
-                for column in ("stage", "visits", "median", "p90"):
-                    table.add_column(column, justify="left" if column == "stage" else "right")
-                stages: dict[str, dict[str, str]] = {}
-                for row in section_rows:
-                    stages.setdefault(row.item, {})[row.measure] = (
-                        "-" if row.value is None else str(row.value)
-                    )
-                for stage, values in stages.items():
-                    table.add_row(stage, values["visits"], values["median_working_days"],
-                                  values["p90_working_days"])
+        text = {ReportFormat.CSV: to_csv, ReportFormat.JSON: to_json}.get(fmt)
+        if text is not None:
+            document = text(view)
+            if output is not None:
+                output.write_text(document if document.endswith("\n") else document + "\n",
+                                  encoding="utf-8")
+                _console().print(f"report written to {output}", highlight=False)
             else:
-                table = Table(title=section.replace("_", " "))
-                table.add_column(section)
-                table.add_column("count", justify="right")
-                for row in section_rows:
-                    table.add_row(row.item, "-" if row.value is None else str(row.value))
-            _console().print(table)
+                typer.echo(document, nl=not document.endswith("\n"))
+            return
+        _print_report(view)
+
+
+def _print_report(view: ReportView) -> None:
+    scope = ", ".join(f"{k}={v}" for k, v in view.scope.items() if v) or "alle OCMW's"
+    m = view.min_count
+    _console().print(f"OKOT-managementrapport ({scope}): {view.trajectories} trajecten; "
+                     f"aantallen van 1 tot en met {m - 1} staan als <{m}", highlight=False)
+    for report_table in view.tables:
+        table = Table(title=report_table.title)
+        for i, column in enumerate(report_table.columns):
+            table.add_column(column, justify="left" if i == 0 else "right")
+        for line in report_table.lines:
+            table.add_row(line.label, *("-" if v is None else str(v) for v in line.values))
+        _console().print(table)

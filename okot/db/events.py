@@ -90,6 +90,13 @@ def training_year(started_on: date | None, ended_on: date | None) -> int | None:
     return max(1, min(3, (ended_on - started_on).days // 365 + 1))
 
 
+def reason_codes(status: TrajectoryStatus) -> str | None:
+    """The screening's reason codes as ``,code,code,`` (sorted), or ``None``."""
+    if status.screening is None:
+        return None
+    return "," + "".join(f"{r.value}," for r in sorted(status.screening.reasons))
+
+
 def snapshot_values(workflow_id: str, status: TrajectoryStatus, now: datetime) -> dict[str, Any]:
     """The ``trajectory`` row for ``status`` (flattened, plus the full status JSON)."""
     deadline = status.next_deadline
@@ -104,6 +111,7 @@ def snapshot_values(workflow_id: str, status: TrajectoryStatus, now: datetime) -
         "caseworker": status.caseworker,
         "mediator": status.mediator,
         "study_level": study_level.value if study_level is not None else None,
+        "programme": status.candidacy.programme[:120] if status.candidacy is not None else None,
         "stage": status.stage.value,
         "is_open": status.is_open,
         "stage_since": status.stage_since,
@@ -125,6 +133,7 @@ def snapshot_values(workflow_id: str, status: TrajectoryStatus, now: datetime) -
         "intake_date": status.intake_date,
         "screening_on": status.screening.on if status.screening is not None else None,
         "screening_approved": status.screening.approved if status.screening is not None else None,
+        "screening_reasons": reason_codes(status),
         "probable_start": status.probable_start,
         "started_on": status.started_on,
         "expected_end": status.expected_end,

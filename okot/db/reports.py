@@ -1,8 +1,12 @@
-"""The management report, computed with SQL aggregates on SQLite and PostgreSQL.
+"""The management report's raw figures, computed with SQL aggregates on SQLite and PostgreSQL.
 
 Figures (for the trajectories opened in the period, optionally of one OCMW):
 
+* the funnel: how many reached each step (info, candidacy, agreement, screening,
+  start, result, work), overall and by month of opening;
 * counts per current stage, per closure and per training result;
+* the reason codes of negative screenings;
+* training results per programme and per study level;
 * time in each stage, in working days: median and 90th percentile over the
   stage visits that have ended (durations are stored per visit at record time,
   in ``stage_visit.working_days``; here they are only aggregated);
@@ -16,20 +20,16 @@ is the nearest-rank value (the ``ceil(0.9 n)``-th smallest). Both come from a
 per-stage histogram of working days with running totals (window functions), so
 neither database sorts the visits themselves.
 
-Small counts are suppressed in every export: a count under
-``settings.report_min_count`` (default 5) is shown as ``<5``, and the
-percentiles of a stage with fewer visits than that are not shown.
+These are raw counts: never show them directly. :mod:`okot.db.report_export`
+turns them into labelled Dutch tables with small counts suppressed
+(:func:`~okot.db.report_export.management_report`, what every surface shows).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -39,8 +39,10 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    extract,
     func,
     literal,
+    or_,
     select,
     true,
     union_all,
@@ -55,20 +57,19 @@ from okot.db.tables import (
 from okot.domain.values import (
     Closure,
     FollowUpLead,
+    ScreeningReason,
     Stage,
+    StudyLevel,
     TrainingResult,
 )
-from okot.settings import get_settings
 
 TIMED_STAGES: tuple[str, ...] = tuple(s.value for s in Stage if s is not Stage.CLOSED)
 TRAINING_YEARS: tuple[int, ...] = (1, 2, 3)
 EMPLOYMENT_ANSWERS: tuple[str, ...] = ("employed", "not_employed", "not_recorded")
-
-
-class ReportFormat(StrEnum):
-    TABLE = "table"
-    CSV = "csv"
-    JSON = "json"
+FUNNEL_STEPS: tuple[str, ...] = (
+    "opened", "info", "candidacy", "agreement", "screening", "start", "result", "work",
+)
+"""The steps of the funnel; a trajectory counts for every step up to the furthest it reached."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,13 @@ class Report:
     employment_6m: dict[str, int]
     employment_12m: dict[str, int]
     trajectories: int = 0
+    funnel: dict[str, int] = field(default_factory=dict)
+    funnel_by_month: dict[str, dict[str, int]] = field(default_factory=dict)
+    """``YYYY-MM`` (month of opening) -> step -> count; only months with trajectories."""
+    screening_reasons: dict[str, int] = field(default_factory=dict)
+    """Reason code -> negative screenings giving it (one screening may give several)."""
+    results_by_programme: dict[str, dict[str, int]] = field(default_factory=dict)
+    results_by_level: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------ queries
@@ -132,9 +140,28 @@ def _employment(column: Any) -> ColumnElement[str]:
     )
 
 
+def _reach(t: Any) -> ColumnElement[int]:
+    """The furthest funnel step reached, as its index in :data:`FUNNEL_STEPS`.
+
+    Each step is known from the date (or answer) it stored; a later step implies
+    the earlier ones (a migrated file may lack the date of an early step)."""
+    steps = [
+        or_(t.employed_6m.is_(True), t.employed_12m.is_(True)),
+        t.ended_on.is_not(None),
+        t.started_on.is_not(None),
+        t.screening_on.is_not(None),
+        t.agreement_on.is_not(None),
+        t.candidacy_on.is_not(None),
+        or_(t.info_on.is_not(None), t.precheck_on.is_not(None)),
+    ]
+    top = len(FUNNEL_STEPS) - 1
+    return case(*((reached, literal(top - i)) for i, reached in enumerate(steps)),
+                else_=literal(0))
+
+
 def _counts_query(flt: ReportFilter) -> CompoundSelect[Any]:
     """One scan of ``trajectory`` grouped on every dimension, then one small
-    GROUP BY per section over that (a few hundred rows at most)."""
+    GROUP BY per section over that (a few thousand rows at most)."""
     t = TRAJECTORY.c
     base = (
         select(
@@ -146,6 +173,11 @@ def _counts_query(flt: ReportFilter) -> CompoundSelect[Any]:
             case((t.ended_on.is_(None), 0), else_=1).label("ended"),
             _employment(t.employed_6m).label("e6"),
             _employment(t.employed_12m).label("e12"),
+            _reach(t).label("reach"),
+            (extract("year", t.opened_on) * 100 + extract("month", t.opened_on)).label("month"),
+            t.programme.label("programme"),
+            t.study_level.label("level"),
+            case((t.screening_approved.is_(False), t.screening_reasons)).label("reasons"),
         )
         .where(flt.clause(t))
         .subquery("base")
@@ -154,16 +186,26 @@ def _counts_query(flt: ReportFilter) -> CompoundSelect[Any]:
     grouped = select(*dims, func.count().label("n")).group_by(*dims).cte("grouped")
     g = grouped.c
 
-    def section(name: str, item: Any, *where: ColumnElement[bool]) -> Any:
+    def section(name: str, item: Any, *where: ColumnElement[bool], sub: Any = None) -> Any:
+        grouping = [item] if sub is None else [item, sub]
         return (
             select(
                 literal(name).label("section"),
                 cast(item, String).label("item"),
+                cast(sub if sub is not None else literal(None), String).label("sub"),
                 cast(func.sum(g.n), BigInteger).label("n"),
             )
             .where(*where)
-            .group_by(item)
+            .group_by(*grouping)
         )
+
+    def reason(code: str) -> Any:
+        return select(
+            literal("screening_reason").label("section"),
+            literal(code).label("item"),
+            cast(literal(None), String).label("sub"),
+            cast(func.coalesce(func.sum(g.n), 0), BigInteger).label("n"),
+        ).where(g.reasons.like(f"%,{code},%"))
 
     return union_all(
         section("stage", g.stage),
@@ -174,6 +216,13 @@ def _counts_query(flt: ReportFilter) -> CompoundSelect[Any]:
         section("follow_up_lead", g.lead, g.lead.is_not(None)),
         section("employment_6m", g.e6, g.ended == 1),
         section("employment_12m", g.e12, g.ended == 1),
+        section("reach", g.reach),
+        section("reach_month", g.month, sub=g.reach),
+        section("result_programme", g.programme, g.outcome.is_not(None), g.programme.is_not(None),
+                sub=g.outcome),
+        section("result_level", g.level, g.outcome.is_not(None), g.level.is_not(None),
+                sub=g.outcome),
+        *(reason(r.value) for r in ScreeningReason),
     )
 
 
@@ -210,9 +259,13 @@ def build_report(engine: Engine, flt: ReportFilter | None = None) -> Report:
     """Compute the report's raw figures (two SQL statements)."""
     flt = flt or ReportFilter()
     sections: dict[str, dict[str, int]] = {}
+    pairs: dict[str, dict[tuple[str, str], int]] = {}
     with engine.connect() as conn:
         for row in conn.execute(_counts_query(flt)):
-            sections.setdefault(row.section, {})[str(row.item)] = int(row.n)
+            if row.sub is None:
+                sections.setdefault(row.section, {})[str(row.item)] = int(row.n)
+            else:
+                pairs.setdefault(row.section, {})[(str(row.item), str(row.sub))] = int(row.n)
         times = {
             row.stage: StageTime(
                 stage=row.stage,
@@ -244,80 +297,32 @@ def build_report(engine: Engine, flt: ReportFilter | None = None) -> Report:
         employment_6m=fixed("employment_6m", EMPLOYMENT_ANSWERS),
         employment_12m=fixed("employment_12m", EMPLOYMENT_ANSWERS),
         trajectories=sum(stages.values()),
+        funnel=_funnel(sections.get("reach", {})),
+        funnel_by_month=_funnel_by_month(pairs.get("reach_month", {})),
+        screening_reasons=fixed("screening_reason", (r.value for r in ScreeningReason)),
+        results_by_programme=_results_by(pairs.get("result_programme", {}), None),
+        results_by_level=_results_by(pairs.get("result_level", {}),
+                                     [lvl.value for lvl in StudyLevel]),
     )
 
 
-# -------------------------------------------------------------------- suppression
+def _funnel(reach: dict[str, int]) -> dict[str, int]:
+    """Counts per furthest step -> counts of trajectories reaching each step."""
+    counts = [reach.get(str(i), 0) for i in range(len(FUNNEL_STEPS))]
+    return {step: sum(counts[i:]) for i, step in enumerate(FUNNEL_STEPS)}
 
 
-def suppress(count: int, min_count: int) -> int | str:
-    """``count``, or ``'<min_count'`` when it is under ``min_count`` (zero included)."""
-    return count if count >= min_count else f"<{min_count}"
+def _funnel_by_month(pairs: dict[tuple[str, str], int]) -> dict[str, dict[str, int]]:
+    months: dict[str, dict[str, int]] = {}
+    for (month, reach), n in pairs.items():
+        number = int(float(month))
+        key = f"{number // 100:04d}-{number % 100:02d}"
+        months.setdefault(key, {})[str(int(float(reach)))] = n
+    return {key: _funnel(months[key]) for key in sorted(months)}
 
 
-Value = int | float | str | None
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    section: str
-    item: str
-    measure: str
-    value: Value
-
-
-_YEAR_NAMES = {1: "1st", 2: "2nd", 3: "3rd"}
-
-
-def rows(report: Report, min_count: int | None = None) -> list[ReportRow]:
-    """The report as flat rows, small counts suppressed: what every export shows."""
-    m = get_settings().report_min_count if min_count is None else min_count
-    out: list[ReportRow] = []
-
-    def counts(section: str, values: dict[str, int]) -> None:
-        out.extend(ReportRow(section, k, "count", suppress(n, m)) for k, n in values.items())
-
-    counts("stage", report.stages)
-    counts("closure", report.closures)
-    counts("training_result", report.results)
-    for stage, t in report.stage_times.items():
-        shown = t.visits >= m
-        out.append(ReportRow("time_in_stage", stage, "visits", suppress(t.visits, m)))
-        out.append(ReportRow("time_in_stage", stage, "median_working_days",
-                             t.median if shown else None))
-        out.append(ReportRow("time_in_stage", stage, "p90_working_days", t.p90 if shown else None))
-    counts("stopped_early_by_training_year",
-           {_YEAR_NAMES[y]: n for y, n in report.stopped_early_by_year.items()})
-    counts("follow_up_lead", report.follow_up_lead)
-    counts("employment_6m", report.employment_6m)
-    counts("employment_12m", report.employment_12m)
-    return out
-
-
-def to_csv(report: Report, min_count: int | None = None) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["section", "item", "measure", "value"])
-    for row in rows(report, min_count):
-        writer.writerow([row.section, row.item, row.measure, "" if row.value is None else row.value])
-    return buffer.getvalue()
-
-
-def to_json(report: Report, min_count: int | None = None) -> str:
-    m = get_settings().report_min_count if min_count is None else min_count
-    sections: dict[str, dict[str, Any]] = {}
-    for row in rows(report, m):
-        item = sections.setdefault(row.section, {})
-        if row.section == "time_in_stage":
-            item.setdefault(row.item, {})[row.measure] = row.value
-        else:
-            item[row.item] = row.value
-    document = {"filter": report.filter.describe(), "min_count": m, "sections": sections}
-    return json.dumps(document, indent=2)
-
-
-def by_section(report: Report, min_count: int | None = None) -> dict[str, list[ReportRow]]:
-    grouped: dict[str, list[ReportRow]] = {}
-    for row in rows(report, min_count):
-        grouped.setdefault(row.section, []).append(row)
-    return grouped
+def _results_by(pairs: dict[tuple[str, str], int],
+                keys: list[str] | None) -> dict[str, dict[str, int]]:
+    """(group, result) -> count as group -> result -> count; every result present."""
+    groups = keys if keys is not None else sorted({g for g, _ in pairs})
+    return {g: {r.value: pairs.get((g, r.value), 0) for r in TrainingResult} for g in groups}

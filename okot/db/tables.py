@@ -129,6 +129,7 @@ class Trajectory(SQLModel, table=True):
     caseworker: str = _id(64)
     mediator: str | None = _id(64, nullable=True)
     study_level: str | None = _id(32, nullable=True)
+    programme: str | None = _id(120, nullable=True)
     stage: str = _id(32)
     is_open: bool = _bool(nullable=False)
     stage_since: datetime = _when(nullable=False)
@@ -150,6 +151,8 @@ class Trajectory(SQLModel, table=True):
     intake_date: date | None = _date()
     screening_on: date | None = _date()
     screening_approved: bool | None = _bool()
+    screening_reasons: str | None = _id(200, nullable=True)
+    """The reason codes of the screening, as ``,code,code,`` (for ``LIKE '%,code,%'``)."""
     probable_start: date | None = _date()
     started_on: date | None = _date()
     expected_end: date | None = _date()
