@@ -91,6 +91,23 @@ def assert_well_formed(html: str) -> None:
     assert not parser.stack, f"unclosed tags {parser.stack}"
 
 
+COMMANDS = re.compile(r"\nZo registreer je het in okot-flow \(opdrachtregel\):\n.*?\n\n", re.S)
+
+
+def prose(text: str) -> str:
+    """The mail text without its block of ``okot`` commands (which name codes on purpose)."""
+    return COMMANDS.sub("\n", text)
+
+
+def commands(text: str) -> list[str]:
+    """The command lines a mail gives."""
+    return [line.strip() for line in text.splitlines() if line.startswith("    okot ")]
+
+
+def first_name(person: StaffContact) -> str:
+    return person.name.split()[0]
+
+
 def assert_complete(text: str) -> None:
     text = re.sub(r' style="[^"]*"', "", text)  # CSS may say "none"
     for leftover in ("{{", "}}", "{%", "%}", "{#", "#}", "Undefined"):
@@ -139,15 +156,16 @@ def test_renders_in_dutch_for_the_recipient(sample: h.Sample) -> None:
     assert mail.template == sample.template
     assert mail.subject.startswith(f"OKOT-dossier {h.CASE_ID}: ")
     assert "\n" not in mail.subject and len(mail.subject) < 120
-    assert mail.text.startswith(f"Beste {sample.recipient.name},\n")
+    assert mail.text.startswith(f"Beste {first_name(sample.recipient)},\n")
     assert "Met vriendelijke groeten" in mail.text
     assert h.CASE_ID in mail.text and h.CASE_ID in mail.html
-    assert f"<p>Beste {sample.recipient.name},</p>" in mail.html
+    assert f"<p>Beste {first_name(sample.recipient)},</p>" in mail.html
     assert '<html lang="nl">' in mail.html
 
     for part in (mail.subject, mail.text, mail.html):
         assert_complete(part)
-    plain = mail.subject + "\n" + mail.text
+    plain = mail.subject + "\n" + prose(mail.text)
+    assert "personeelsnummer" not in mail.text + mail.html
     assert not WIRE_CODE.findall(plain), WIRE_CODE.findall(plain)
     assert not ENGLISH.findall(plain), ENGLISH.findall(plain)
     assert_well_formed(mail.html)
@@ -181,10 +199,12 @@ def test_names_come_from_the_recipient_object_not_the_context() -> None:
     ctx = {**h.BASE_CONTEXT, "channel": "training_guide"}
     first = render("candidacy_submitted", ctx, h.CASEWORKER, h.MEDIATOR)
     second = render("candidacy_submitted", ctx, other, h.MEDIATOR)
-    assert "Beste Anna Peeters," in first.text and "Eva Claes" not in first.text
-    assert "Beste Eva Claes," in second.text and "Anna Peeters" not in second.text
-    # Staff ids in the context are never shown instead of people.
-    assert h.CASEWORKER.id not in first.text and h.MEDIATOR.id not in first.text
+    assert "Beste Anna," in first.text and "Eva" not in first.text
+    assert "Beste Eva," in second.text and "Anna" not in second.text
+    assert "Peeters" not in first.text and "Claes" not in second.text  # first name only
+    # Staff ids in the context are never shown instead of people (only in the commands,
+    # as the recipient's own --as ROLE:ID).
+    assert h.CASEWORKER.id not in prose(first.text) and h.MEDIATOR.id not in first.text
 
 
 # ------------------------------------------------------------- the key mails
@@ -194,7 +214,7 @@ def test_formeel_akkoord_carries_contact_and_candidacy() -> None:
     ctx = {**h.BASE_CONTEXT, "stage": "handover", "contact": h.CASEWORKER.id}
     mail = render("agreement_given", ctx, h.MEDIATOR, h.CASEWORKER)
     assert "formeel akkoord" in mail.subject
-    assert mail.text.startswith("Beste Bart De Smet,")
+    assert mail.text.startswith("Beste Bart,")
     for part in (mail.text, mail.html):
         assert "Anna Peeters" in part
         assert "OCMW Gent" in part
@@ -208,6 +228,13 @@ def test_formeel_akkoord_carries_contact_and_candidacy() -> None:
     assert "al ingeschreven als werkzoekende" in mail.text
     registering = render("agreement_given", {**ctx, "stage": "registering"}, h.MEDIATOR, h.CASEWORKER)
     assert "nog niet ingeschreven als werkzoekende" in registering.text
+    # VDAB registers the client after the agreement: nothing happens "automatically" by magic.
+    for part in (registering.text, registering.html):
+        assert "gebeurt nu automatisch" not in part
+        assert "vraagt okot-flow de inschrijving aan bij VDAB; VDAB schrijft de cliënt in" in part
+    # News from the OCMW, to VDAB: signed by the OCMW.
+    assert registering.text.split("Met vriendelijke groeten,\n")[1].startswith(
+        "OCMW Gent – OKOT-opvolging")
 
 
 def test_mediator_is_not_presented_as_ocmw_staff() -> None:
@@ -237,7 +264,9 @@ def test_screening_approved_gives_start_date_and_location() -> None:
            "location": "VDAB Competentiecentrum Gent"}
     mail = render("screening_result", ctx, h.CASEWORKER, h.MEDIATOR)
     assert "15 september 2025" in mail.subject
-    assert "geslaagd voor de intake en screening" in mail.text
+    assert "screening positief" in mail.subject
+    assert "de screening van je cliënt bij VDAB is positief" in mail.text
+    assert "geslaagd" not in mail.text + mail.html  # a screening is not an exam
     assert "Waarschijnlijke startdatum: 15 september 2025" in mail.text
     assert "Waarschijnlijke locatie: VDAB Competentiecentrum Gent" in mail.text
     assert "15 september 2025" in mail.html and "VDAB Competentiecentrum Gent" in mail.html
@@ -248,7 +277,10 @@ def test_screening_rejected_lists_reasons_in_dutch() -> None:
            "reasons": "motivation,preconditions_financial,preconditions_mobility,"
                       "preconditions_childcare,fit,learning_ability,other"}
     mail = render("screening_result", ctx, h.CASEWORKER, h.MEDIATOR)
-    assert "niet weerhouden" in mail.subject
+    assert mail.subject.endswith("screening negatief")
+    assert "De screening van je cliënt bij VDAB is negatief" in mail.text
+    assert "<strong>negatief</strong>" in mail.html
+    assert "geslaagd" not in mail.text + mail.html and "weerhouden" not in mail.text
     for phrase in ("- motivatie", "- randvoorwaarden: financiële situatie",
                    "- randvoorwaarden: mobiliteit", "- randvoorwaarden: kinderopvang",
                    "- de opleiding past (nu) niet in het traject naar werk", "- leervermogen",
@@ -294,7 +326,9 @@ def test_reassignment_names_the_previous_holder_and_the_successor() -> None:
     assert "voortaan opgevolgd door Zoë Van den Broeck" in away.text
     unknown = render("reassigned_from", {**h.BASE_CONTEXT, "successor": "cw-x9"},
                      h.CASEWORKER, None)
-    assert "personeelsnummer cw-x9" in unknown.text
+    assert "een collega (medewerker cw-x9 in okot-flow)" in unknown.text
+    assert "personeelsnummer" not in unknown.text + unknown.html
+    assert commands(to.text) == [f"okot status {h.CASE_ID}", f"okot timeline {h.CASE_ID}"]
 
 
 def test_notification_failed_names_the_failed_mail_in_dutch() -> None:
@@ -484,9 +518,9 @@ def test_every_notice_of_a_real_journey_renders() -> None:
     for notice in notices:
         recipient, contact = resolve_people(notice, h.lookup)
         mail = render(notice.template, notice.context, recipient, contact)
-        assert mail.text.startswith(f"Beste {recipient.name},")
+        assert mail.text.startswith(f"Beste {first_name(recipient)},")
         assert_complete(mail.text)
-        assert not WIRE_CODE.findall(mail.subject + mail.text), notice.template
+        assert not WIRE_CODE.findall(mail.subject + prose(mail.text)), notice.template
         message = build_message(mail, "okot-flow@ocmw-gent.example", recipient, notice.key)
         assert message["Message-ID"] == message_id_for(notice.key)
         if notice.role is Role.TEAMLEAD:
@@ -494,3 +528,72 @@ def test_every_notice_of_a_real_journey_renders() -> None:
     agreement = next(n for n in notices if n.template == "agreement_given")
     recipient, contact = resolve_people(agreement, h.lookup)
     assert (recipient, contact) == (h.MEDIATOR, h.CASEWORKER)
+
+
+# ------------------------------------------------ who signs, and what to do exactly
+
+
+def signature(mail: RenderedMail) -> str:
+    return mail.text.split("Met vriendelijke groeten,\n")[1].splitlines()[0]
+
+
+@pytest.mark.parametrize("sample", h.SAMPLES, ids=lambda s: s.id)
+def test_signature_names_who_the_news_comes_from(sample: h.Sample) -> None:
+    mail = render(sample.template, sample.context, sample.recipient, sample.contact)
+    signed = signature(mail)
+    if sample.template in ("screening_result", "start_postponed", "training_started",
+                           "training_ended"):
+        # News of what a VDAB mediator did: never signed by the recipient's own OCMW.
+        assert signed == "VDAB – OKOT-opvolging (verstuurd via okot-flow)"
+    elif sample.template in ("agreement_given", "agreement_declined", "withdrawn"):
+        assert signed == "OCMW Gent – OKOT-opvolging"
+    else:
+        assert signed == "okot-flow – de OKOT-opvolging van OCMW Gent en VDAB"
+    assert signed in mail.html
+
+
+@pytest.mark.parametrize("sample", h.SAMPLES, ids=lambda s: s.id)
+def test_a_mail_that_asks_to_register_says_exactly_how(sample: h.Sample) -> None:
+    mail = render(sample.template, sample.context, sample.recipient, sample.contact)
+    lines = commands(mail.text)
+    asks = re.search(r"[Rr]egistre(er|ren)\b", prose(mail.text)) is not None
+    if asks or sample.template == "reassigned_to":
+        assert lines, f"{sample.template} asks for an action but gives no command"
+    for line in lines:
+        assert line.startswith("okot ") and f" {h.CASE_ID}" in line
+        role, staff = sample.recipient.role.value, sample.recipient.id
+        if "--as" in line:
+            assert line.endswith(f"--as {role}:{staff}")
+        assert f"<code>{line}</code>" in mail.html.replace("&#34;", '"')
+    # A team lead copied on an escalation is not told to send a caseworker's message.
+    if sample.recipient.role is Role.TEAMLEAD and lines:
+        assert lines == [f"okot status {h.CASE_ID}"]
+
+
+@pytest.mark.parametrize(
+    ("template", "recipient", "expected"),
+    [
+        ("registered", h.CASEWORKER,
+         "okot confirm-handover GENT-2025-0042 --date JJJJ-MM-DD --channel phone "
+         "--as caseworker:cw-anna"),
+        ("candidacy_submitted", h.CASEWORKER, "okot give-agreement GENT-2025-0042 "
+         "--as caseworker:cw-anna"),
+        ("end_reminder", h.MEDIATOR,
+         "okot record-end GENT-2025-0042 --result passed --date JJJJ-MM-DD "
+         "--as mediator:med-bart"),
+    ],
+)
+def test_commands_are_the_real_cli(template: str, recipient: StaffContact, expected: str) -> None:
+    sample = next(s for s in h.SAMPLES if s.template == template and s.recipient == recipient)
+    mail = render(template, sample.context, recipient, sample.contact)
+    assert expected in commands(mail.text)
+    # The command parses: its name is a real `okot` command with these options.
+    from typer.main import get_command
+
+    from okot.cli.app import app
+
+    name, case, *options = expected.split()[1:]
+    command = get_command(app).get_command(None, name)  # type: ignore[attr-defined]
+    assert command is not None
+    known = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
+    assert {o for o in options if o.startswith("--")} <= known

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, Final
 
+from okot.mail.actions import Step, actions_for
+
 TEMPLATE_TITLES: Final[Mapping[str, str]] = {
     "candidacy_submitted": "de melding van een nieuwe kandidaatstelling",
     "agreement_given": "het formeel akkoord aan de VDAB-bemiddelaar",
@@ -140,6 +142,35 @@ def _sjabloon(value: object) -> str:
     return TEMPLATE_TITLES.get(key, "een bericht")
 
 
+VDAB_TEMPLATES: Final = frozenset({
+    "screening_result", "start_postponed", "training_started", "training_ended",
+})
+"""Notices of something a VDAB mediator did: signed as VDAB, never as the OCMW."""
+OCMW_TEMPLATES: Final = frozenset({"agreement_given", "agreement_declined", "withdrawn"})
+"""Notices of something the OCMW did, to the VDAB mediator: signed by the OCMW."""
+
+
+def _afzender(template: object, ocmw: object) -> str:
+    """The signature: who the news comes from (the rest is okot-flow itself)."""
+    if template in VDAB_TEMPLATES:
+        return "VDAB – OKOT-opvolging (verstuurd via okot-flow)"
+    if template in OCMW_TEMPLATES:
+        return f"{_ocmw_naam(ocmw)} – OKOT-opvolging"
+    return f"okot-flow – de OKOT-opvolging van {_ocmw_naam(ocmw)} en VDAB"
+
+
+def _voornaam(value: object) -> str:
+    """``Anna Peeters`` -> ``Anna`` (the directory holds the full name, first name first)."""
+    words = str(value or "").split()
+    return words[0] if words else "collega"
+
+
+def _acties(template: object, case_id: object, recipient: Any) -> list[Step]:
+    return actions_for(str(template), str(case_id), str(getattr(recipient.role, "value",
+                                                                 recipient.role)),
+                       str(recipient.id))
+
+
 def _hoofdletter(value: object) -> str:
     """First letter upper case, the rest untouched (unlike jinja's ``capitalize``)."""
     text = str(value)
@@ -157,4 +188,7 @@ FILTERS: Final[Mapping[str, Callable[..., Any]]] = {
     "kanaal": _lookup(_CHANNELS, ""),
     "ocmw_naam": _ocmw_naam,
     "sjabloon": _sjabloon,
+    "voornaam": _voornaam,
+    "afzender": _afzender,
+    "acties": _acties,
 }
