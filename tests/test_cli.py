@@ -279,7 +279,8 @@ def test_connection_problems_exit_1_with_one_line(offline: Cli) -> None:
         result = offline.invoke(*args)
         assert result.exit_code == 1, (args, result.stderr)
         line = one_line(result.stderr)
-        assert line.startswith("cannot connect to Temporal at 127.0.0.1:1"), line
+        assert line == "Temporal is not reachable at 127.0.0.1:1: is `make demo` running?", line
+        assert "Traceback" not in result.stderr and "transport" not in result.stderr.lower()
 
 
 def test_open_refuses_unknown_staff_when_the_directory_has_entries(
@@ -298,7 +299,7 @@ def test_open_refuses_unknown_staff_when_the_directory_has_entries(
     # known staff: it gets as far as Temporal
     result = offline.invoke("open", "C-1", "--ocmw", "gent", "--caseworker", "cw-anna",
                             "--mediator", "med-carl")
-    assert result.exit_code == 1 and "cannot connect" in one_line(result.stderr)
+    assert result.exit_code == 1 and "Temporal is not reachable" in one_line(result.stderr)
 
 
 def test_messages_naming_staff_are_checked_too(
@@ -318,7 +319,7 @@ def test_an_empty_directory_allows_with_a_warning(offline: Cli) -> None:
     assert result.exit_code == 1  # unreachable Temporal, but the staff check let it through
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith("warning: the staff directory is empty")
-    assert lines[1].startswith("cannot connect")
+    assert lines[1].startswith("Temporal is not reachable")
 
 
 # --------------------------------------------------------------------- the shapes
@@ -427,3 +428,31 @@ def test_worker_command_runs_worker_main(offline: Cli, monkeypatch: pytest.Monke
     monkeypatch.setattr(worker, "main", fake_main)
     assert offline.invoke("worker").exit_code == 0
     assert ran == [True]
+
+
+def test_list_fits_80_columns_and_wide_shows_every_column(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from okot.cli.output import print_list
+
+    rows = [{
+        "case_id": f"OCMW-ANTWERPEN-2026-{i:06d}", "workflow_id": "", "run_id": "",
+        "execution_status": "running", "start_time": None, "close_time": None,
+        "stage": "awaiting_agreement", "ocmw": "antwerpen", "caseworker": "cw-antwerpen-kristof",
+        "mediator": "med-antwerpen-yasmina", "study_level": None, "outcome": None,
+        "closure": None, "next_deadline": "2026-12-01T08:00:00+00:00",
+        "stage_since": "2026-11-02T09:00:00+00:00", "overdue": i % 2 == 0,
+    } for i in range(4)]
+    monkeypatch.setenv("COLUMNS", "80")
+    print_list(rows)
+    narrow = capsys.readouterr().out
+    assert max(len(line) for line in narrow.splitlines()) <= 80, narrow
+    cells = [c.strip() for line in narrow.splitlines() for c in line.split("│")]
+    for row in rows:
+        assert row["case_id"] in cells
+    assert "2026-12-01" in cells and "OVERDUE" in cells and "running" not in cells
+    print_list(rows, wide=True)
+    wide = capsys.readouterr().out
+    wide_cells = [c.strip() for line in wide.splitlines() for c in line.split("│")]
+    for value in ("med-antwerpen-yasmina", "antwerpen", "2026-11-02", "running"):
+        assert value in wide_cells

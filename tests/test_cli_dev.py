@@ -209,6 +209,14 @@ async def test_rejections_exit_2_with_the_workflows_reason(
     missing = await cli("status", "C-does-not-exist")
     assert missing.exit_code == 2 and "no trajectory for case C-does-not-exist" in one_line(
         missing.stderr)
+    assert "`okot open C-does-not-exist --ocmw X --caseworker ID`" in one_line(missing.stderr)
+    # Another letter case of an existing case: "did you mean", never an invitation to open it.
+    for args in (["status", case_id.lower()], ["timeline", case_id.lower()],
+                 ["withdraw", case_id.lower(), "--as", CW, "--reason", "x"]):
+        other_case = await cli(*args)
+        line = one_line(other_case.stderr)
+        assert other_case.exit_code == 2, line
+        assert f"did you mean {case_id}?" in line and "okot open" not in line, line
     missing = await cli("withdraw", "C-does-not-exist", "--as", CW, "--reason", "x")
     assert missing.exit_code == 2 and "no trajectory" in one_line(missing.stderr)
     bad_query = await cli("list", "--query", "OkotStage === 'x'")

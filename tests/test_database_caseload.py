@@ -111,3 +111,37 @@ def test_a_teamleads_caseload_is_their_teams_and_a_stage_filter_narrows_it(db: E
     narrowed = caseload(db, "tl.chris", Role.TEAMLEAD, today=today, stage=stage)
     assert narrowed and {i.stage for i in narrowed} == {stage}
     assert {i.case_id for i in narrowed} == {i.case_id for i in team if i.stage == stage}
+
+
+def cells_of(output: str) -> list[str]:
+    return [c.strip() for line in output.splitlines() for c in line.split("│")]
+
+
+def test_cli_caseload_fits_80_columns_and_never_cuts_a_case_id(cli: Cli) -> None:
+    rng = random.Random(5)
+    cases = []
+    for i in range(12):
+        sim = simulate(rng, f"OCMW-GENT-2026-{i:06d}", "sint-niklaas", "cw.long", "med.0",
+                       date(2025, 3, 3))
+        for r in sim.requests:
+            record_event(cli.engine, r)
+        if sim.status.is_open:
+            cases.append(sim.status.case_id)
+    assert len(cases) >= 3
+
+    narrow = cli("caseload", "--caseworker", "cw.long", env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0, narrow.output
+    lines = narrow.output.splitlines()
+    assert max(len(line) for line in lines) <= 80, narrow.output
+    cells = cells_of(narrow.output)
+    for case_id in cases:
+        assert case_id in cells, (case_id, narrow.output)  # whole, in its own cell
+    header = lines[2]
+    for column in ("case", "stage", "next deadline", "overdue"):
+        assert column in header
+    assert "OCMW" not in header and "sint-niklaas" not in narrow.output  # dropped first
+
+    wide = cli("caseload", "--caseworker", "cw.long", "--wide", env={"COLUMNS": "80"})
+    assert wide.exit_code == 0
+    assert "OCMW" in wide.output and "sint-niklaas" in cells_of(wide.output)
+    assert all(case_id in cells_of(wide.output) for case_id in cases)

@@ -11,6 +11,7 @@ from typing import TypeVar
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from okot.cli.case_lookup import not_found
 from okot.cli.errors import EXIT_REFUSED, EXIT_TROUBLE, CliError, fail, first_line
 from okot.crypto.keyring import KeyringError
 from okot.domain.messages import Message
@@ -18,7 +19,6 @@ from okot.domain.status import (
     TimelineEntry,
     TrajectoryStatus,
 )
-from okot.domain.values import workflow_id_for
 from okot.temporal import connection as okot_temporal
 from okot.temporal import trajectories
 
@@ -36,25 +36,36 @@ def _target() -> str:
     return f"{config.get('target_host')} (namespace {config.get('namespace', 'default')})"
 
 
+def unreachable(address: str | None = None) -> CliError:
+    """One clear line instead of the transport's error chain."""
+    if address is None:
+        try:
+            address = str(okot_temporal.connect_config().get("target_host"))
+        except Exception:
+            address = "the configured address"
+    return CliError(f"Temporal is not reachable at {address}: is `make demo` running?",
+                    EXIT_TROUBLE)
+
+
 async def connect() -> Client:
     try:
         okot_temporal.data_converter()
     except (okot_temporal.EncryptionNotConfigured, KeyringError) as error:
         fail(str(error), EXIT_TROUBLE)
     try:
-        return await okot_temporal.connect()
+        config = okot_temporal.connect_config()
     except Exception as error:
-        fail(f"cannot connect to Temporal at {_target()}: {first_line(error)}; "
+        fail(f"cannot read the Temporal connection settings: {first_line(error)}; "
              "check TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_PROFILE", EXIT_TROUBLE)
+    try:
+        return await Client.connect(**config)
+    except Exception:
+        raise unreachable(str(config.get("target_host"))) from None
 
 
-def rpc_trouble(error: RPCError, case_id: str | None = None) -> CliError:
-    if error.status is RPCStatusCode.NOT_FOUND and case_id is not None:
-        return CliError(
-            f"no trajectory for case {case_id} (workflow {workflow_id_for(case_id)}); "
-            f"open one with `okot open {case_id}`",
-            EXIT_REFUSED,
-        )
+def rpc_trouble(error: RPCError) -> CliError:
+    if error.status is RPCStatusCode.UNAVAILABLE:
+        return unreachable()
     return CliError(f"Temporal at {_target()} answered {error.status.name}: {first_line(error)}",
                     EXIT_TROUBLE)
 
@@ -80,7 +91,9 @@ async def _query(client: Client, what: str, case_id: str, query: Awaitable[T]) -
         raise CliError(f"{what} for case {case_id} failed: {error.splitlines()[0][:300]}",
                        EXIT_TROUBLE) from None
     except RPCError as error:
-        raise rpc_trouble(error, case_id) from None
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise await not_found(client, case_id) from None
+        raise rpc_trouble(error) from None
 
 
 async def query_status(client: Client, case_id: str) -> TrajectoryStatus:

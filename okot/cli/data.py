@@ -12,16 +12,17 @@ SQLite is brought to head on first use; PostgreSQL must be upgraded explicitly.
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import Engine, make_url
 
+from okot.cli.output import Column, console, print_fitted
 from okot.db.caseload import caseload
 from okot.db.data_keys import separate_key_engine
 from okot.db.engine import (
@@ -48,11 +49,14 @@ from okot.domain.values import Role
 from okot.settings import get_settings
 
 errors = Console(stderr=True)
+_console = console
 
-
-def _console() -> Console:
-    """Standard output; 120 columns wide when it is not a terminal (pipes, files)."""
-    return Console() if sys.stdout.isatty() else Console(width=120)
+CASELOAD_COLUMNS = [
+    Column("case"), Column("stage"), Column("next deadline"), Column("overdue"),
+    Column("awaiting", drop=1, wrap=True), Column("days in stage", drop=2, justify="right"),
+    Column("for", drop=3), Column("OCMW", drop=4),
+]
+"""Caseload columns; in a narrow terminal the OCMW goes first, then the deadline's kind."""
 
 
 def _database_label() -> str:
@@ -141,6 +145,10 @@ def register(app: typer.Typer) -> None:
         mediator: Annotated[
             str | None, typer.Option("--mediator", help="Staff id of the VDAB mediator.")
         ] = None,
+        wide: Annotated[
+            bool, typer.Option("--wide", help="Every column, however wide (else columns are "
+                               "dropped to fit the terminal).")
+        ] = False,
     ) -> None:
         """Open trajectories of one caseworker or mediator: overdue first, then by deadline."""
         if (caseworker is None) == (mediator is None):
@@ -151,23 +159,19 @@ def register(app: typer.Typer) -> None:
         if not items:
             _console().print(f"{role.value} {staff_id} has no open trajectories", highlight=False)
             return
-        table = Table(title=f"Caseload of {role.value} {staff_id} ({len(items)} open)")
-        for column in ("case", "OCMW", "stage", "days in stage", "next deadline", "for",
-                       "overdue", "awaiting"):
-            table.add_column(column, no_wrap=column != "awaiting",
-                             overflow="fold" if column == "case" else "ellipsis")
-        for item in items:
-            table.add_row(
-                item.case_id,
-                item.ocmw,
+        print_fitted(f"Caseload of {role.value} {staff_id} ({len(items)} open)", CASELOAD_COLUMNS, [
+            [
+                escape(item.case_id),
                 item.stage,
-                str(item.days_in_stage),
                 item.next_deadline.isoformat() if item.next_deadline else "-",
-                item.next_deadline_kind or "-",
                 "[red]OVERDUE[/red]" if item.overdue else "",
-                item.awaiting or "",
-            )
-        _console().print(table)
+                escape(item.awaiting or ""),
+                str(item.days_in_stage),
+                item.next_deadline_kind or "-",
+                escape(item.ocmw),
+            ]
+            for item in items
+        ], wide)
 
     @app.command("report")
     def show_report(

@@ -5,13 +5,16 @@ rich tables for people."""
 from __future__ import annotations
 
 import json
+import os
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from temporalio.client import WorkflowExecution
 
 from okot.domain.deadlines import awaiting
@@ -24,9 +27,64 @@ from okot.domain.values import workflow_id_for
 from okot.temporal import search_attributes as sa
 
 
-def console() -> Console:
-    """Standard output; 120 columns when it is not a terminal (pipes, tests)."""
-    return Console(highlight=False) if sys.stdout.isatty() else Console(width=120, highlight=False)
+def console(width: int | None = None) -> Console:
+    """Standard output: the terminal's width; when it is not a terminal (pipes, tests)
+    ``COLUMNS`` if set, else 120 columns. ``width`` forces one."""
+    if width is not None:
+        return Console(width=width, highlight=False)
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    columns = os.environ.get("COLUMNS", "")
+    return Console(width=int(columns) if columns.isdigit() else 120, highlight=False)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a table that must fit the terminal."""
+
+    header: str
+    drop: int | None = None
+    """Dropped when the table is too wide: the highest first; ``None``: never dropped."""
+    wrap: bool = False
+    """Long text that may wrap (down to ``WRAP_MIN`` characters) instead of being dropped."""
+    justify: str = "left"
+
+
+WRAP_MIN = 16
+_EDGE = 3  # a column's share of borders and padding ("| x ")
+
+
+def _needed(cells: list[str], column: Column) -> int:
+    natural = max([len(column.header), *(Text.from_markup(c).cell_len for c in cells)])
+    return (min(natural, WRAP_MIN) if column.wrap else natural) + _EDGE
+
+
+def print_fitted(title: str, columns: list[Column], rows: list[list[str]],
+                 wide: bool = False) -> None:
+    """Print a table that fits the terminal: drop columns in their ``drop`` order until it
+    does (ids and dates are never cut or wrapped); ``wide`` keeps every column."""
+    keep = list(range(len(columns)))
+    needed = {i: _needed([r[i] for r in rows], columns[i]) for i in keep}
+    out = console()
+    if wide:
+        full = sum(needed[i] - _EDGE + (
+            max([len(columns[i].header), *(Text.from_markup(r[i]).cell_len for r in rows)])
+            if columns[i].wrap else 0) for i in keep) + _EDGE * len(keep) + 1
+        out = console(max(out.width, full)) if not sys.stdout.isatty() else out
+    else:
+        droppable = sorted((i for i in keep if columns[i].drop is not None),
+                           key=lambda i: -(columns[i].drop or 0))
+        while sum(needed[i] for i in keep) + 1 > out.width and droppable:
+            keep.remove(droppable.pop(0))
+    table = Table(title=title)
+    for i in keep:
+        column = columns[i]
+        table.add_column(column.header, justify=column.justify,  # type: ignore[arg-type]
+                         no_wrap=not column.wrap, overflow="fold" if column.wrap else "ellipsis",
+                         min_width=None if column.wrap else needed[i] - _EDGE)
+    for row in rows:
+        table.add_row(*(row[i] for i in keep))
+    out.print(table)
 
 
 def echo_json(data: Any) -> None:
@@ -135,21 +193,26 @@ def print_timeline(entries: list[TimelineEntry]) -> None:
     console().print(table)
 
 
-def print_list(rows: list[dict[str, Any]]) -> None:
+LIST_COLUMNS = [
+    Column("case"), Column("stage"), Column("next deadline"), Column("overdue"),
+    Column("caseworker", drop=2), Column("OCMW", drop=3), Column("since", drop=4),
+    Column("mediator", drop=5), Column("workflow", drop=6),
+]
+
+
+def print_list(rows: list[dict[str, Any]], wide: bool = False) -> None:
     if not rows:
         console().print("no trajectories match")
         return
-    table = Table(title=f"{len(rows)} trajectories")
-    for column in ("case", "OCMW", "stage", "since", "next deadline", "overdue", "caseworker",
-                   "mediator", "workflow"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(
-            escape(r["case_id"]), escape(r["ocmw"] or "-"),
+    print_fitted(f"{len(rows)} trajectories", LIST_COLUMNS, [
+        [
+            escape(r["case_id"]),
             escape((r["stage"] or "-") + (f" ({r['closure']})" if r["closure"] else "")),
-            (r["stage_since"] or "-")[:10], (r["next_deadline"] or "-")[:10],
+            (r["next_deadline"] or "-")[:10],
             "[red]OVERDUE[/red]" if r["overdue"] else "",
-            escape(r["caseworker"] or "-"), escape(r["mediator"] or "-"),
+            escape(r["caseworker"] or "-"), escape(r["ocmw"] or "-"),
+            (r["stage_since"] or "-")[:10], escape(r["mediator"] or "-"),
             r["execution_status"] or "-",
-        )
-    console().print(table)
+        ]
+        for r in rows
+    ], wide)

@@ -121,6 +121,8 @@ def list_command(
         "--query", metavar="QUERY",
         help="An extra Temporal visibility query, e.g. \"OkotStudyLevel = 'bachelor'\".")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 200,
+    wide: Annotated[bool, typer.Option(
+        "--wide", help="Every column, however wide (else columns are dropped to fit).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List trajectories from Temporal visibility (the Okot* search attributes)."""
@@ -144,7 +146,7 @@ def list_command(
         if as_json:
             echo_json(rows)
         else:
-            print_list(rows)
+            print_list(rows, wide)
 
     guard(body)
 
