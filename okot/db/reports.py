@@ -160,42 +160,49 @@ def _reach(t: Any) -> ColumnElement[int]:
 
 
 def _counts_query(flt: ReportFilter) -> CompoundSelect[Any]:
-    """One scan of ``trajectory`` grouped on every dimension, then one small
-    GROUP BY per section over that (a few thousand rows at most)."""
+    """Four small GROUP BY scans of ``trajectory`` (the dimensions that go together:
+    a few hundred groups each), then one GROUP BY per section over those groups."""
     t = TRAJECTORY.c
-    base = (
-        select(
-            t.stage.label("stage"),
-            t.closure.label("closure"),
-            t.outcome.label("outcome"),
-            t.training_year.label("training_year"),
-            t.follow_up_lead.label("lead"),
-            case((t.ended_on.is_(None), 0), else_=1).label("ended"),
-            _employment(t.employed_6m).label("e6"),
-            _employment(t.employed_12m).label("e12"),
-            _reach(t).label("reach"),
-            (extract("year", t.opened_on) * 100 + extract("month", t.opened_on)).label("month"),
-            t.programme.label("programme"),
-            t.study_level.label("level"),
-            case((t.screening_approved.is_(False), t.screening_reasons)).label("reasons"),
-        )
-        .where(flt.clause(t))
-        .subquery("base")
-    )
-    dims = list(base.c)
-    grouped = select(*dims, func.count().label("n")).group_by(*dims).cte("grouped")
-    g = grouped.c
+    where = flt.clause(t)
 
-    def section(name: str, item: Any, *where: ColumnElement[bool], sub: Any = None) -> Any:
+    def grouped(name: str, *dims: Any, condition: ColumnElement[bool] | None = None) -> Any:
+        conditions = [where] if condition is None else [where, condition]
+        return (
+            select(*dims, func.count().label("n")).where(*conditions)
+            .group_by(*(d.element if hasattr(d, "element") else d for d in dims))
+            .cte(name).c
+        )
+
+    g = grouped(
+        "grouped",
+        t.stage.label("stage"),
+        t.closure.label("closure"),
+        t.outcome.label("outcome"),
+        t.training_year.label("training_year"),
+        t.follow_up_lead.label("lead"),
+        case((t.ended_on.is_(None), 0), else_=1).label("ended"),
+        _employment(t.employed_6m).label("e6"),
+        _employment(t.employed_12m).label("e12"),
+    )
+    reach = _reach(t)
+    month = extract("year", t.opened_on) * 100 + extract("month", t.opened_on)
+    f = grouped("funnel", reach.label("reach"), month.label("month"))
+    r = grouped("results", t.programme.label("programme"), t.study_level.label("level"),
+                t.outcome.label("outcome"), condition=t.outcome.is_not(None))
+    s = grouped("reasons", t.screening_reasons.label("reasons"),
+                condition=t.screening_approved.is_(False))
+
+    def section(name: str, source: Any, item: Any, *conditions: ColumnElement[bool],
+                sub: Any = None) -> Any:
         grouping = [item] if sub is None else [item, sub]
         return (
             select(
                 literal(name).label("section"),
                 cast(item, String).label("item"),
                 cast(sub if sub is not None else literal(None), String).label("sub"),
-                cast(func.sum(g.n), BigInteger).label("n"),
+                cast(func.sum(source.n), BigInteger).label("n"),
             )
-            .where(*where)
+            .where(*conditions)
             .group_by(*grouping)
         )
 
@@ -204,25 +211,23 @@ def _counts_query(flt: ReportFilter) -> CompoundSelect[Any]:
             literal("screening_reason").label("section"),
             literal(code).label("item"),
             cast(literal(None), String).label("sub"),
-            cast(func.coalesce(func.sum(g.n), 0), BigInteger).label("n"),
-        ).where(g.reasons.like(f"%,{code},%"))
+            cast(func.coalesce(func.sum(s.n), 0), BigInteger).label("n"),
+        ).where(s.reasons.like(f"%,{code},%"))
 
     return union_all(
-        section("stage", g.stage),
-        section("closure", g.closure, g.closure.is_not(None)),
-        section("result", g.outcome, g.outcome.is_not(None)),
-        section("stopped_early_year", g.training_year,
+        section("stage", g, g.stage),
+        section("closure", g, g.closure, g.closure.is_not(None)),
+        section("result", g, g.outcome, g.outcome.is_not(None)),
+        section("stopped_early_year", g, g.training_year,
                 g.outcome == TrainingResult.STOPPED_EARLY.value, g.training_year.is_not(None)),
-        section("follow_up_lead", g.lead, g.lead.is_not(None)),
-        section("employment_6m", g.e6, g.ended == 1),
-        section("employment_12m", g.e12, g.ended == 1),
-        section("reach", g.reach),
-        section("reach_month", g.month, sub=g.reach),
-        section("result_programme", g.programme, g.outcome.is_not(None), g.programme.is_not(None),
-                sub=g.outcome),
-        section("result_level", g.level, g.outcome.is_not(None), g.level.is_not(None),
-                sub=g.outcome),
-        *(reason(r.value) for r in ScreeningReason),
+        section("follow_up_lead", g, g.lead, g.lead.is_not(None)),
+        section("employment_6m", g, g.e6, g.ended == 1),
+        section("employment_12m", g, g.e12, g.ended == 1),
+        section("reach", f, f.reach),
+        section("reach_month", f, f.month, sub=f.reach),
+        section("result_programme", r, r.programme, r.programme.is_not(None), sub=r.outcome),
+        section("result_level", r, r.level, r.level.is_not(None), sub=r.outcome),
+        *(reason(code.value) for code in ScreeningReason),
     )
 
 
