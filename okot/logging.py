@@ -3,7 +3,7 @@
 Standard-library records (temporalio's ``workflow.logger`` and
 ``activity.logger`` included) pass through the same processors, so one worker
 writes one consistent stream. Log only ids, codes, stages and dates: never
-names, contact details or free text (shared/domain.md, Privacy).
+names, contact details or free text (docs/domain.md, Privacy).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Every stage x message x role, pinned against a table written out here.
 
 The expectations below are deliberately NOT derived from ``journey.RULES``: they
-restate ``shared/domain.md`` (who may send what, in which stage, and where it
+restate ``docs/domain.md`` (who may send what, in which stage, and where it
 leads), so a change to the rules that the contract does not allow fails here.
 """
 

@@ -3,7 +3,7 @@ registration of every command group (the ``okot`` console script is :data:`app`)
 
 * ``okot open CASE --ocmw X --caseworker ID``: start a client's trajectory
   (:mod:`okot.cli.opening`);
-* one command per message of ``shared/domain.md`` (``okot record-info``,
+* one command per message of ``docs/domain.md`` (``okot record-info``,
   ``okot give-agreement``, ...), generated from the message models so their
   options mirror the fields exactly; the actor is ``--as ROLE:ID`` or
   ``OKOT_ACTOR`` (:mod:`okot.cli.messages`);

@@ -1,4 +1,4 @@
-"""One ``okot`` command per message of ``shared/domain.md`` (``okot record-info``,
+"""One ``okot`` command per message of ``docs/domain.md`` (``okot record-info``,
 ``okot give-agreement``, ...), generated from the message models so their
 options mirror the fields exactly; the actor is ``--as ROLE:ID`` or
 ``OKOT_ACTOR``. Each command sends its message as an Update (or ``--signal``)."""

@@ -10,7 +10,7 @@ The first two steps of delivering a :class:`~okot.domain.status.Notice`
    into a :class:`RenderedMail` (subject, plain text, HTML), with the Dutch
    filters of :mod:`okot.mail.filters`.
 
-Privacy (shared/domain.md): exception messages here carry only template keys
+Privacy (docs/domain.md): exception messages here carry only template keys
 and variable names, never a person's name, address or phone number.
 """
 

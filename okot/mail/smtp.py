@@ -12,7 +12,7 @@ The last two steps of delivering a notice (:mod:`okot.mail.render` comes first):
    (retry) or :class:`~okot.mail.errors.PermanentDeliveryError` (give up; the
    journey then tells the team lead).
 
-Privacy (shared/domain.md): exception messages and log lines here carry only
+Privacy (docs/domain.md): exception messages and log lines here carry only
 template keys, SMTP codes and hashes, never an e-mail address, a name, a phone
 number or a server's free-text reply. Exceptions are raised ``from None`` so no
 third-party exception with an address in it hangs off them.

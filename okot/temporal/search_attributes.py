@@ -1,6 +1,6 @@
 """The custom search attributes that operations filter on in the Temporal Web UI.
 
-Only ids, codes, stages and dates: never personal data (shared/domain.md).
+Only ids, codes, stages and dates: never personal data (docs/domain.md).
 Register them on every server before a workflow uses them
 (:func:`okot.temporal.register_search_attributes`).
 """
