@@ -11,7 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from db_fixtures import PG_URL, Backend, postgres_reachable
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import Engine
 
 from okot.db.engine import (
@@ -51,6 +51,27 @@ def test_downgrade_and_upgrade_again(db_backend: Backend) -> None:
     assert not TABLES & set(inspect(engine).get_table_names())
     assert upgrade(engine) == (None, head_revision())
     assert upgrade(engine) == (head_revision(), head_revision())
+
+
+def test_0002_fills_programme_and_screening_reasons_from_the_status(db: Engine) -> None:
+    from db_fixtures import simulate_many
+
+    from okot.db.events import record_event
+    from okot.db.tables import TRAJECTORY
+
+    for sim in simulate_many(40, seed=3):
+        for request in sim.requests:
+            record_event(db, request)
+    columns = (TRAJECTORY.c.workflow_id, TRAJECTORY.c.programme, TRAJECTORY.c.screening_reasons)
+    with db.connect() as conn:
+        written = set(conn.execute(select(*columns)).all())
+    assert any(p for _, p, _ in written) and any(r and r != "," for _, _, r in written)
+    with db.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")
+    assert "programme" not in {c["name"] for c in inspect(db).get_columns("trajectory")}
+    upgrade(db)
+    with db.connect() as conn:
+        assert set(conn.execute(select(*columns)).all()) == written
 
 
 def test_sqlite_is_brought_to_head_by_itself(tmp_path: Path) -> None:

@@ -592,7 +592,7 @@ def test_commands_are_the_real_cli(template: str, recipient: StaffContact, expec
 
     from okot.cli.app import app
 
-    name, case, *options = expected.split()[1:]
+    name, _case, *options = expected.split()[1:]
     command = get_command(app).get_command(None, name)  # type: ignore[attr-defined]
     assert command is not None
     known = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
