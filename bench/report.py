@@ -50,6 +50,7 @@ from okot.db.reports import (
     ReportFilter,
     StageTime,
     build_report,
+    funnel_step,
 )
 from okot.db.tables import (
     STAGE_VISIT,
@@ -213,6 +214,7 @@ def trajectory(
                             if step("closed", 370, 395):
                                 snap["closure"] = "completed"
                                 snap["employed_12m"] = rng.random() < 0.55
+    snap["funnel_step"] = funnel_step(snap)  # as okot.db.events writes it
     stage, since = visits[-1]
     snap["stage"] = stage
     snap["is_open"] = stage != "closed"

@@ -53,7 +53,7 @@ def test_downgrade_and_upgrade_again(db_backend: Backend) -> None:
     assert upgrade(engine) == (head_revision(), head_revision())
 
 
-def test_0002_fills_programme_and_screening_reasons_from_the_status(db: Engine) -> None:
+def test_0002_fills_programme_reasons_and_funnel_step_of_existing_rows(db: Engine) -> None:
     from db_fixtures import simulate_many
 
     from okot.db.events import record_event
@@ -62,10 +62,12 @@ def test_0002_fills_programme_and_screening_reasons_from_the_status(db: Engine) 
     for sim in simulate_many(40, seed=3):
         for request in sim.requests:
             record_event(db, request)
-    columns = (TRAJECTORY.c.workflow_id, TRAJECTORY.c.programme, TRAJECTORY.c.screening_reasons)
+    columns = (TRAJECTORY.c.workflow_id, TRAJECTORY.c.programme, TRAJECTORY.c.screening_reasons,
+               TRAJECTORY.c.funnel_step)
     with db.connect() as conn:
         written = set(conn.execute(select(*columns)).all())
-    assert any(p for _, p, _ in written) and any(r and r != "," for _, _, r in written)
+    assert any(p for _, p, _, _ in written) and any(r and r != "," for _, _, r, _ in written)
+    assert len({step for *_, step in written}) >= 5
     with db.begin() as conn:
         command.downgrade(alembic_config(conn), "0001")
     assert "programme" not in {c["name"] for c in inspect(db).get_columns("trajectory")}

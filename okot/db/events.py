@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from okot.db.engine import write
+from okot.db.reports import funnel_step
 from okot.db.tables import (
     AUDIT_LOG,
     STAGE_VISIT,
@@ -103,7 +104,7 @@ def snapshot_values(workflow_id: str, status: TrajectoryStatus, now: datetime) -
     six = status.employment_at(EmploymentCheck.MONTH_6)
     twelve = status.employment_at(EmploymentCheck.MONTH_12)
     study_level = status.study_level
-    return {
+    values = {
         "workflow_id": workflow_id,
         "case_id": status.case_id,
         "seq": status.seq,
@@ -149,6 +150,8 @@ def snapshot_values(workflow_id: str, status: TrajectoryStatus, now: datetime) -
         "updated_at": now,
         "purged_at": None,
     }
+    values["funnel_step"] = funnel_step(values)
+    return values
 
 
 def _upsert_snapshot(conn: Connection, values: dict[str, Any]) -> bool:

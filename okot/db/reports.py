@@ -39,10 +39,8 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    extract,
     func,
     literal,
-    or_,
     select,
     true,
     union_all,
@@ -140,23 +138,24 @@ def _employment(column: Any) -> ColumnElement[str]:
     )
 
 
-def _reach(t: Any) -> ColumnElement[int]:
-    """The furthest funnel step reached, as its index in :data:`FUNNEL_STEPS`.
+def funnel_step(row: dict[str, Any]) -> int:
+    """The furthest funnel step a snapshot row reached, as its index in :data:`FUNNEL_STEPS`.
 
-    Each step is known from the date (or answer) it stored; a later step implies
-    the earlier ones (a migrated file may lack the date of an early step)."""
-    steps = [
-        or_(t.employed_6m.is_(True), t.employed_12m.is_(True)),
-        t.ended_on.is_not(None),
-        t.started_on.is_not(None),
-        t.screening_on.is_not(None),
-        t.agreement_on.is_not(None),
-        t.candidacy_on.is_not(None),
-        or_(t.info_on.is_not(None), t.precheck_on.is_not(None)),
+    Stored in ``trajectory.funnel_step`` at record time (like the working days of a
+    stage visit), so the report only counts. Each step is known from the date (or
+    answer) it stored; a later step implies the earlier ones (a migrated file may lack
+    the date of an early step)."""
+    marks = [
+        True,
+        row.get("info_on") is not None or row.get("precheck_on") is not None,
+        row.get("candidacy_on") is not None,
+        row.get("agreement_on") is not None,
+        row.get("screening_on") is not None,
+        row.get("started_on") is not None,
+        row.get("ended_on") is not None,
+        bool(row.get("employed_6m")) or bool(row.get("employed_12m")),
     ]
-    top = len(FUNNEL_STEPS) - 1
-    return case(*((reached, literal(top - i)) for i, reached in enumerate(steps)),
-                else_=literal(0))
+    return max(i for i, reached in enumerate(marks) if reached)
 
 
 def _counts_query(flt: ReportFilter) -> CompoundSelect[Any]:
@@ -184,9 +183,8 @@ def _counts_query(flt: ReportFilter) -> CompoundSelect[Any]:
         _employment(t.employed_6m).label("e6"),
         _employment(t.employed_12m).label("e12"),
     )
-    reach = _reach(t)
-    month = extract("year", t.opened_on) * 100 + extract("month", t.opened_on)
-    f = grouped("funnel", reach.label("reach"), month.label("month"))
+    month = func.substr(cast(t.opened_on, String), 1, 7)  # YYYY-MM, cheap on both databases
+    f = grouped("funnel", t.funnel_step.label("reach"), month.label("month"))
     r = grouped("results", t.programme.label("programme"), t.study_level.label("level"),
                 t.outcome.label("outcome"), condition=t.outcome.is_not(None))
     s = grouped("reasons", t.screening_reasons.label("reasons"),
@@ -320,9 +318,7 @@ def _funnel(reach: dict[str, int]) -> dict[str, int]:
 def _funnel_by_month(pairs: dict[tuple[str, str], int]) -> dict[str, dict[str, int]]:
     months: dict[str, dict[str, int]] = {}
     for (month, reach), n in pairs.items():
-        number = int(float(month))
-        key = f"{number // 100:04d}-{number % 100:02d}"
-        months.setdefault(key, {})[str(int(float(reach)))] = n
+        months.setdefault(month, {})[str(int(float(reach)))] = n
     return {key: _funnel(months[key]) for key in sorted(months)}
 
 

@@ -120,6 +120,10 @@ class Trajectory(SQLModel, table=True):
         sa.Index("ix_trajectory_opened", "opened_on"),
         sa.Index("ix_trajectory_closed", "closed_on"),
         sa.Index("ix_trajectory_stage", "stage"),
+        # Covering indexes of the report's results and rejection reasons.
+        sa.Index("ix_trajectory_results", "outcome", "programme", "study_level"),
+        sa.Index("ix_trajectory_reasons", "screening_approved", "screening_reasons"),
+        sa.Index("ix_trajectory_funnel", "opened_on", "funnel_step"),
     )
 
     workflow_id: str = _id(80, primary_key=True)
@@ -162,6 +166,8 @@ class Trajectory(SQLModel, table=True):
     follow_up_agreed_on: date | None = _date()
     employed_6m: bool | None = _bool()
     employed_12m: bool | None = _bool()
+    funnel_step: int | None = _int()
+    """How far along the funnel (``okot.db.reports.FUNNEL_STEPS``), for the report."""
     reminders_sent: int = _int(nullable=False, default=0)
     escalations_sent: int = _int(nullable=False, default=0)
     status: dict[str, Any] | None = _json()

@@ -1,11 +1,12 @@
-"""report dimensions: the candidacy's programme and the screening's reason codes
+"""report dimensions: programme, screening reason codes, funnel step
 
 Revision ID: 0003
 Revises: 0002
 
-Both are copied from the status JSON at record time (``okot/db/events.py``) so
-that the report groups on plain columns and keeps them after ``okot db purge``
-(which removes the status JSON). Existing rows are filled from their status.
+All three are written at record time (``okot/db/events.py``) so that the report
+groups on plain columns and keeps them after ``okot db purge`` (which removes
+the status JSON). Existing rows are filled: programme and reason codes from
+their status, the funnel step from the snapshot's dates.
 """
 
 from __future__ import annotations
@@ -51,14 +52,43 @@ def _backfill() -> None:
         )
 
 
+def _funnel_steps() -> None:
+    """The furthest funnel step (0 opened .. 7 work), as ``okot.db.reports.funnel_step``."""
+    t = sa.table("trajectory", *(sa.column(name) for name in (
+        "funnel_step", "info_on", "precheck_on", "candidacy_on", "agreement_on", "screening_on",
+        "started_on", "ended_on", "employed_6m", "employed_12m")))
+    c = t.c
+    step = sa.case(
+        (sa.or_(c.employed_6m.is_(True), c.employed_12m.is_(True)), 7),
+        (c.ended_on.is_not(None), 6),
+        (c.started_on.is_not(None), 5),
+        (c.screening_on.is_not(None), 4),
+        (c.agreement_on.is_not(None), 3),
+        (c.candidacy_on.is_not(None), 2),
+        (sa.or_(c.info_on.is_not(None), c.precheck_on.is_not(None)), 1),
+        else_=0,
+    )
+    op.get_bind().execute(t.update().values(funnel_step=step))
+
+
 def upgrade() -> None:
     with op.batch_alter_table("trajectory") as batch:
         batch.add_column(sa.Column("programme", sa.String(length=120), nullable=True))
         batch.add_column(sa.Column("screening_reasons", sa.String(length=200), nullable=True))
+        batch.add_column(sa.Column("funnel_step", sa.Integer(), nullable=True))
     _backfill()
+    _funnel_steps()
+    op.create_index("ix_trajectory_funnel", "trajectory", ["opened_on", "funnel_step"])
+    op.create_index("ix_trajectory_results", "trajectory", ["outcome", "programme", "study_level"])
+    op.create_index("ix_trajectory_reasons", "trajectory",
+                    ["screening_approved", "screening_reasons"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_trajectory_funnel", "trajectory")
+    op.drop_index("ix_trajectory_reasons", "trajectory")
+    op.drop_index("ix_trajectory_results", "trajectory")
     with op.batch_alter_table("trajectory") as batch:
+        batch.drop_column("funnel_step")
         batch.drop_column("screening_reasons")
         batch.drop_column("programme")
