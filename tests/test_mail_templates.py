@@ -188,7 +188,7 @@ def test_every_mail_links_straight_to_the_case_page(sample: h.Sample) -> None:
     assert f"\n{url}\n" in mail.text and "Open het dossier" in mail.text
     assert f'<a href="{url}"' in mail.html
     assert_well_formed(mail.html)
-    plain = mail.subject + "\n" + mail.text
+    plain = mail.subject + "\n" + prose(mail.text)
     assert not ENGLISH.findall(plain), ENGLISH.findall(plain)
     without = render(sample.template, sample.context, sample.recipient, sample.contact)
     assert "/dossiers/" not in without.text + without.html
