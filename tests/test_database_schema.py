@@ -53,7 +53,7 @@ def test_downgrade_and_upgrade_again(db_backend: Backend) -> None:
     assert upgrade(engine) == (head_revision(), head_revision())
 
 
-def test_0003_fills_programme_reasons_and_funnel_step_of_existing_rows(db: Engine) -> None:
+def test_0004_fills_programme_reasons_and_funnel_step_of_existing_rows(db: Engine) -> None:
     from db_fixtures import simulate_many
 
     from okot.db.events import record_event
@@ -69,7 +69,7 @@ def test_0003_fills_programme_reasons_and_funnel_step_of_existing_rows(db: Engin
     assert any(p for _, p, _, _ in written) and any(r and r != "," for _, _, r, _ in written)
     assert len({step for *_, step in written}) >= 5
     with db.begin() as conn:
-        command.downgrade(alembic_config(conn), "0002")
+        command.downgrade(alembic_config(conn), "0003")
     assert "programme" not in {c["name"] for c in inspect(db).get_columns("trajectory")}
     upgrade(db)
     with db.connect() as conn:

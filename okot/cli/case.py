@@ -35,7 +35,7 @@ async def _temporal_state(case_id: str) -> str | None:
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             return None  # never started here, or gone after Temporal's retention
-        raise rpc_trouble(error, case_id) from None
+        raise rpc_trouble(error) from None
     running = described.status is WorkflowExecutionStatus.RUNNING
     return "running" if running else "closed"
 

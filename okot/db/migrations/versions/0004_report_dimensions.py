@@ -1,7 +1,7 @@
 """report dimensions: programme, screening reason codes, funnel step
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 
 All three are written at record time (``okot/db/events.py``) so that the report
 groups on plain columns and keeps them after ``okot db purge`` (which removes
@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | None = None
 depends_on: str | None = None
 
