@@ -30,6 +30,26 @@ _SHARED: list[Any] = [
 ]
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, not when configured.
+
+    A stream bound at configuration time goes stale when stderr is swapped (a test
+    runner capturing a command's output, a daemon redirecting it): log lines from
+    worker threads then fail with "I/O operation on closed file".
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        """Ignored: the stream is always the current ``sys.stderr``."""
+
+
 def configure_logging(
     fmt: LogFormat | None = None, level: str | None = None, stream: TextIO | None = None
 ) -> None:
@@ -62,7 +82,9 @@ def configure_logging(
             renderer,
         ],
     )
-    handler = logging.StreamHandler(stream)
+    handler: logging.Handler = (
+        logging.StreamHandler(stream) if stream is not sys.stderr else _StderrHandler()
+    )
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,8 +16,9 @@ from workflow_helpers import running_worker
 
 from okot.db.tables import API_TOKEN
 from okot.db.tokens import create_token, revoke_token
+from okot.domain.calendar import local_date
 
-TODAY = date.today()
+TODAY = local_date(datetime.now(UTC))
 
 
 @pytest.fixture

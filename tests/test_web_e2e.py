@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -20,6 +20,7 @@ from test_web_api import status, to_screening
 from web_helpers import STAFF, Api, api_on, live_app, live_web_app
 from workflow_helpers import running_worker
 
+from okot.domain.calendar import local_date
 from okot_dev.idp import CLIENT_ID, CLIENT_SECRET, start_idp
 from okot_dev.ports import free_port
 
@@ -69,7 +70,7 @@ async def test_mediator_and_caseworker_in_the_browser(stack: Stack, case_id: str
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     await to_screening(stack.api, case_id, mediator="med-carl")
-    start = (date.today() + timedelta(days=30)).isoformat()
+    start = (local_date(datetime.now(UTC)) + timedelta(days=30)).isoformat()
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:

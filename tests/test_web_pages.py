@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -15,6 +15,7 @@ from test_web_api import to_screening
 from web_helpers import Api, api_on, session_cookie
 from workflow_helpers import running_worker
 
+from okot.domain.calendar import local_date
 from okot.web.sessions import COOKIE
 
 CSRF = "test-csrf-token"
@@ -61,9 +62,9 @@ async def test_case_page_forms_refusals_and_the_new_stage(api: Api, case_id: str
     assert missing.status_code == 422
     assert "heeft een vermoedelijke startdatum en locatie nodig" in missing.text
     no_csrf = await api.http.post(path, data={"approved": "ja", "location": "Gent",
-                                              "start_date": date.today().isoformat()})
+                                              "start_date": local_date(datetime.now(UTC)).isoformat()})
     assert no_csrf.status_code == 403 and "Formulier geweigerd" in no_csrf.text
-    start = (date.today() + timedelta(days=30)).isoformat()
+    start = (local_date(datetime.now(UTC)) + timedelta(days=30)).isoformat()
     done = await api.http.post(path, data={"csrf_token": CSRF, "approved": "ja",
                                            "location": "Gent", "start_date": start})
     assert done.status_code == 303

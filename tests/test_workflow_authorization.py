@@ -9,13 +9,14 @@ replay covers the new rule too.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import CW, HISTORIES, MED, TL, Driver, running_worker
 
+from okot.domain.calendar import local_date
 from okot.domain.messages import Reassign, RecordInfo, RecordPrecheck, Withdraw
 from okot.domain.values import Actor, Closure, Role, StudyLevel
 from okot.temporal import trajectories
@@ -32,7 +33,7 @@ async def test_strangers_are_refused_by_update_and_by_signal(
     async with running_worker(dev_env.client, engine, task_queue):
         opened = await d.open()
         assert opened.teamlead == TL.id
-        today = date.today()
+        today = local_date(datetime.now(UTC))
         with pytest.raises(trajectories.MessageRejected) as refused:
             await trajectories.send(d.client, case_id, RecordPrecheck(
                 actor=STRANGER_CW, conditions_met=True, twe_active=False,

@@ -6,7 +6,6 @@ goes on (exit 2 if a row failed)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +26,7 @@ from okot.cli.cohort_csv import (
 from okot.cli.errors import EXIT_OK, EXIT_REFUSED, fail, first_line, guard, run
 from okot.cli.identity import require_register
 from okot.cli.identity import save as save_identity
+from okot.cli.options import brussels_today
 from okot.cli.output import console
 from okot.cli.staff_check import StaffCheck, staff_ids
 from okot.settings import get_settings
@@ -58,7 +58,7 @@ def import_cohort(path: Path) -> CohortOutcome:
     except (OSError, UnicodeDecodeError) as error:
         fail(f"cannot read {path}: {getattr(error, 'strerror', None) or error}")
     try:
-        entries = parse_cohort(text, today=date.today())
+        entries = parse_cohort(text, today=brussels_today())
     except CohortFileError as error:
         fail(f"{path}: {error}")
     staff = StaffCheck()

@@ -22,6 +22,7 @@ from okot.cli.options import (
     OcmwOpt,
     OpenedOnOpt,
     RegisteredOpt,
+    brussels_today,
     describe,
 )
 from okot.cli.output import console, echo_json
@@ -39,8 +40,8 @@ def open_request(
 ) -> OpenTrajectory:
     names = {"case_id": "CASE", "ocmw": "--ocmw", "caseworker": "--caseworker",
              "mediator": "--mediator", "opened_on": "--opened-on"}
-    if opened_on is not None and opened_on > date.today():
-        fail(f"--opened-on: {opened_on} is in the future (today is {date.today()})")
+    if opened_on is not None and opened_on > brussels_today():
+        fail(f"--opened-on: {opened_on} is in the future (today is {brussels_today()})")
     try:
         return OpenTrajectory(
             case_id=case_id, ocmw=ocmw.strip().lower(), caseworker=caseworker,

@@ -4,7 +4,7 @@ line that names the options the user typed."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from okot.cli.cohort_csv import describe_validation_error
 from okot.cli.cohort_csv import parse_date as _parse_cohort_date
 from okot.cli.errors import fail
+from okot.domain.calendar import local_date
 from okot.domain.values import (
     Actor,
     Role,
@@ -21,6 +22,11 @@ from okot.domain.values import (
 
 HUMAN_ROLES: tuple[str, ...] = (Role.CASEWORKER.value, Role.MEDIATOR.value, Role.TEAMLEAD.value)
 DATE_METAVAR = "YYYY-MM-DD"
+
+
+def brussels_today() -> date:
+    """Today as the workflow sees it: the date in Brussels, whatever the machine's zone."""
+    return local_date(datetime.now(UTC))
 
 
 def parse_date_option(value: str | date) -> date:
