@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = Field(None, description="OpenID Connect issuer URL (login).")
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
+    ui_origin: str | None = Field(
+        None, pattern=r"^https?://[^/\s]+$",
+        description="Origin of the Temporal Web UI (e.g. http://localhost:8233): the only "
+        "origin the codec server (/codec) answers CORS for.",
+    )
 
 
 @lru_cache(maxsize=1)

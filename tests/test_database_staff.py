@@ -99,3 +99,13 @@ def test_cli_staff_import(cli: Cli, tmp_path: Path) -> None:
     broken = cli("staff", "import", str(write(tmp_path, "id,role\n", "bad.csv")))
     assert broken.exit_code == 1
     assert "lacks column" in broken.output
+
+
+def test_operations_role_is_imported_and_other_roles_refused(db: Engine, tmp_path: Path) -> None:
+    import_csv(db, write(tmp_path, CSV + "ops.olga,Operations,Olga,olga@example.org,,gent,\n"))
+    olga = lookup_staff(db, "ops.olga")
+    assert olga is not None and olga.role == "operations"
+    with pytest.raises(LookupError, match="not a caseworker"):
+        require_staff(db, "ops.olga", "caseworker")
+    with pytest.raises(StaffImportError, match=r"role 'admin' must be one of .*operations"):
+        parse_csv(CSV + "x.y,admin,Y,y@z.be,,gent,\n")

@@ -40,6 +40,8 @@ STAFF = [
                 phone=None, ocmw="gent", teamlead=None),
     StaffMember(id="tl-fons", role="teamlead", name="Fons Goossens", email="fons@example.org",
                 phone=None, ocmw="aalst", teamlead=None),
+    StaffMember(id="ops-olga", role="operations", name="Olga Wuyts", email="olga@example.org",
+                phone=None, ocmw="gent", teamlead=None),
 ]
 
 
@@ -73,11 +75,12 @@ def prepare(engine: Engine) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def api_on(client: Client, engine: Engine, task_queue: str) -> AsyncIterator[Api]:
-    """The app in process (httpx's ASGI transport), on ``client``."""
+async def api_on(client: Client, engine: Engine, task_queue: str,
+                 **over: Any) -> AsyncIterator[Api]:
+    """The app in process (httpx's ASGI transport), on ``client`` (``over``: settings)."""
     tokens = prepare(engine)
-    app = create_app(settings(task_queue), engine, lambda: _never())
-    app.state.runtime = Runtime(settings(task_queue), engine, client, task_queue)
+    app = create_app(settings(task_queue, **over), engine, lambda: _never())
+    app.state.runtime = Runtime(settings(task_queue, **over), engine, client, task_queue)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://okot.test") as http:
         yield Api(http, tokens, engine)

@@ -2,7 +2,8 @@
 
 :func:`create_app` wires the parts (one module each): sessions and CSRF
 (:mod:`okot.web.sessions`), login (:mod:`okot.web.oidc`), pages
-(:mod:`okot.web.pages`), the API (:mod:`okot.web.api`). Errors of the API are
+(:mod:`okot.web.pages`), the API (:mod:`okot.web.api`), the codec server for the
+Temporal Web UI (:mod:`okot.web.codec`). Errors of the API are
 ``{"detail": "one line"}``; a page without a login goes to the login.
 """
 
@@ -24,7 +25,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from okot.settings import Settings
-from okot.web import api, oidc, pages
+from okot.web import api, codec, oidc, pages
 from okot.web.cases import CaseError
 from okot.web.runtime import Runtime
 from okot.web.sessions import COOKIE, CsrfRefused
@@ -72,6 +73,7 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router())
+    app.include_router(codec.router())
     app.include_router(oidc.router())
     app.include_router(pages.router())
 

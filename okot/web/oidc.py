@@ -2,7 +2,8 @@
 
 ``/inloggen`` sends the browser to ``OKOT_OIDC_ISSUER``; ``/auth/callback``
 takes the verified ``email`` claim (``email_verified`` true), matches it to the
-staff directory and starts a new session. Unknown people get a clear Dutch page
+staff directory and starts a new session (an operations person's session
+serves only the codec server, ``/codec``). Unknown people get a clear Dutch page
 and nothing else. ``/uitloggen`` (POST, with the CSRF token) ends the session.
 """
 
@@ -14,6 +15,7 @@ from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from okot.db.staff import OPERATIONS, lookup_staff_by_email
 from okot.logging import get_logger
 from okot.web.identity import caller_from_email
 from okot.web.runtime import runtime
@@ -64,8 +66,14 @@ def router() -> APIRouter:
         email = claims.get("email")
         if not isinstance(email, str) or claims.get("email_verified") is not True:
             return _unknown(request)
-        caller = caller_from_email(runtime(request).engine, email)
+        engine = runtime(request).engine
+        caller = caller_from_email(engine, email)
         if caller is None:
+            member = lookup_staff_by_email(engine, email)
+            if member is not None and member.role == OPERATIONS:
+                start_session(request, member.id)  # for the codec server only
+                log.info("logged in", extra={"staff_id": member.id, "role": OPERATIONS})
+                return RedirectResponse("/codec", status_code=303)
             log.info("login refused: not in the staff directory")
             return _unknown(request)
         start_session(request, caller.id)

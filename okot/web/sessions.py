@@ -39,8 +39,8 @@ def end_session(request: Request) -> None:
     request.session.clear()
 
 
-def session_caller(request: Request, engine: Engine) -> Caller | None:
-    """The logged-in caller, or None (no session, expired, or no longer in the directory)."""
+def session_staff_id(request: Request) -> str | None:
+    """The staff id of the session's login, or None (no session, or expired)."""
     staff_id = request.session.get("staff_id")
     login_at = request.session.get("login_at")
     if not isinstance(staff_id, str) or not isinstance(login_at, int):
@@ -49,7 +49,13 @@ def session_caller(request: Request, engine: Engine) -> Caller | None:
     if time.time() - login_at > hours * 3600:
         request.session.clear()
         return None
-    return caller_from_staff_id(engine, staff_id)
+    return staff_id
+
+
+def session_caller(request: Request, engine: Engine) -> Caller | None:
+    """The logged-in caller, or None (no session, expired, or no longer in the directory)."""
+    staff_id = session_staff_id(request)
+    return caller_from_staff_id(engine, staff_id) if staff_id is not None else None
 
 
 def csrf_token(request: Request) -> str:
