@@ -88,10 +88,14 @@ class Settings(BaseSettings):
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
     ui_origin: str | None = Field(
-        None, pattern=r"^https?://[^/\s]+$",
-        description="Origin of the Temporal Web UI (e.g. http://localhost:8233): the only "
-        "origin the codec server (/codec) answers CORS for.",
+        None, pattern=r"^https?://[^/\s,]+(,https?://[^/\s,]+)*$",
+        description="Origin of the Temporal Web UI (e.g. http://127.0.0.1:8233; several "
+        "separated by commas): the only origins the codec server (/codec) answers CORS for.",
     )
+
+    @property
+    def ui_origins(self) -> tuple[str, ...]:
+        return tuple(self.ui_origin.split(",")) if self.ui_origin else ()
 
 
 @lru_cache(maxsize=1)

@@ -106,6 +106,8 @@ class DevServer:
     binary: Path | None = None
     search_attributes: bool = True
     """Register the Okot search attributes at start (``--search-attribute`` flags)."""
+    codec_endpoint: str | None = None
+    """The Web UI's codec server (``--ui-codec-endpoint``: the web app's ``/codec``)."""
     process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log: IO[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -134,6 +136,8 @@ class DevServer:
             cmd.append("--headless")
         else:
             cmd += ["--ui-port", str(self.ui_port)]
+            if self.codec_endpoint is not None:
+                cmd += ["--ui-codec-endpoint", self.codec_endpoint]
         return cmd
 
     @property
@@ -269,10 +273,11 @@ async def dev_server(
     log_file: Path | None = None,
     ready_timeout: float = 30.0,
     retention: timedelta | None = DEFAULT_RETENTION,
+    codec_endpoint: str | None = None,
 ) -> AsyncIterator[tuple[DevServer, Client]]:
     """Start a dev server, wait for it, prepare the namespace; stop it on exit."""
     server = DevServer(db_file=db_file, port=port, ui_port=ui_port, namespace=namespace,
-                       log_file=log_file)
+                       log_file=log_file, codec_endpoint=codec_endpoint)
     server.start()
     try:
         await server.wait_ready(ready_timeout)

@@ -48,7 +48,14 @@ from okot_dev.devserver import (
     DevStackError,
     dev_server,
 )
-from okot_dev.devweb import DEFAULT_IDP_PORT, DEFAULT_WEB_PORT, DevWeb, dev_web
+from okot_dev.devweb import (
+    DEFAULT_IDP_PORT,
+    DEFAULT_WEB_PORT,
+    DevWeb,
+    codec_endpoint,
+    dev_ui_origin,
+    dev_web,
+)
 from okot_dev.ports import LOOPBACK
 
 UI_FILTERS: Final = (
@@ -177,6 +184,7 @@ async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) ->
     os.environ["OKOT_SMTP_PORT"] = str(options.smtp_port)
     os.environ.setdefault("OKOT_DELIVERY", "smtp")
     os.environ.pop("OKOT_MAIL_DIR", None)
+    os.environ["OKOT_UI_ORIGIN"] = dev_ui_origin(options.ui_port)  # the codec server's CORS
     keyring = ensure_keyring(var_dir)
     get_settings.cache_clear()
     settings = get_settings().model_copy(
@@ -220,6 +228,7 @@ async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) ->
                 dev_server(
                     var_dir / "temporal.db", port=options.port, ui_port=options.ui_port,
                     namespace=options.namespace, log_file=var_dir / "temporal.log",
+                    codec_endpoint=codec_endpoint(options.web_port),
                 )
             )
 
@@ -241,7 +250,8 @@ async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) ->
             out(f"Worker: polling task queue {settings.task_queue!r}")
             web = await stack.enter_async_context(dev_web(
                 settings, engine, client, demo_caseload.demo_staff(),
-                web_port=options.web_port, idp_port=options.idp_port))
+                web_port=options.web_port, idp_port=options.idp_port,
+                ui_port=options.ui_port))
             out(f"Web app: {web.url} (OpenID provider {web.issuer})")
 
             plan = demo_plan.plan()

@@ -35,7 +35,9 @@ class DevWeb:
     url: str
     issuer: str
     people: tuple[StaffMember, ...]
-    """One demo caseworker, mediator and team lead, to log in as."""
+    ui_url: str | None = None
+    """The Web UI on the web app's host (the codec server's session cookie reaches it)."""
+    """One demo caseworker, mediator, team lead and operations person, to log in as."""
 
     def banner_lines(self) -> list[str]:
         lines = [f"  Web app          {self.url}  (login: local OpenID provider {self.issuer})",
@@ -43,13 +45,26 @@ class DevWeb:
                  "click) one of these e-mail addresses on the provider's page:"]
         for member in self.people:
             lines.append(f"  {member.role:<11} {member.email}  ({member.id})")
+        if self.ui_url is not None:
+            lines.append(f"Decoded payloads in the Web UI: log in to the web app as operations, "
+                         f"then open the Web UI at {self.ui_url} (codec server {self.url}/codec)")
         return lines
 
 
+def dev_ui_origin(ui_port: int) -> str:
+    """``OKOT_UI_ORIGIN`` of the dev Web UI: the browser may type either host."""
+    return f"http://{LOOPBACK}:{ui_port},http://localhost:{ui_port}"
+
+
+def codec_endpoint(web_port: int) -> str:
+    """The dev server's ``--ui-codec-endpoint``: the web app's codec server."""
+    return f"http://{LOOPBACK}:{web_port}/codec"
+
+
 def login_people(staff: Sequence[StaffMember]) -> tuple[StaffMember, ...]:
-    """The first caseworker, mediator and team lead of the demo staff."""
+    """The first caseworker, mediator, team lead and operations person of the demo staff."""
     people = []
-    for role in ("caseworker", "mediator", "teamlead"):
+    for role in ("caseworker", "mediator", "teamlead", "operations"):
         people += [m for m in staff if m.role == role][:1]
     return tuple(people)
 
@@ -65,8 +80,10 @@ class _Server(uvicorn.Server):
 @asynccontextmanager
 async def dev_web(settings: Settings, engine: Engine, client: Client,
                   staff: Sequence[StaffMember], web_port: int = DEFAULT_WEB_PORT,
-                  idp_port: int = DEFAULT_IDP_PORT) -> AsyncIterator[DevWeb]:
-    """Run the OpenID provider and the web app until the block ends."""
+                  idp_port: int = DEFAULT_IDP_PORT,
+                  ui_port: int | None = None) -> AsyncIterator[DevWeb]:
+    """Run the OpenID provider and the web app (its codec server answering the Web UI on
+    ``ui_port``) until the block ends."""
     from okot.web.app import create_app
 
     for port, what in ((web_port, "web app"), (idp_port, "OpenID provider")):
@@ -74,11 +91,13 @@ async def dev_web(settings: Settings, engine: Engine, client: Client,
             raise DevStackError(f"port {port} for the {what} is in use; pick another with "
                                 f"--{'web' if what == 'web app' else 'idp'}-port")
     url = f"http://{LOOPBACK}:{web_port}"
+    ui_url = None if ui_port is None else f"http://{LOOPBACK}:{ui_port}"
     with start_idp(idp_port, staff) as issuer:
         web_settings = settings.model_copy(update={
             "web_url": url, "oidc_issuer": issuer, "oidc_client_id": CLIENT_ID,
             "oidc_client_secret": CLIENT_SECRET,
             "web_secret": os.environ.get("OKOT_WEB_SECRET") or secrets.token_urlsafe(32),
+            "ui_origin": dev_ui_origin(ui_port) if ui_port is not None else settings.ui_origin,
         })
 
         async def connect() -> Client:
@@ -95,7 +114,7 @@ async def dev_web(settings: Settings, engine: Engine, client: Client,
                 await asyncio.sleep(0.05)
             if not server.started:
                 raise DevStackError(f"the web app did not start on port {web_port}")
-            yield DevWeb(url, issuer, login_people(staff))
+            yield DevWeb(url, issuer, login_people(staff), ui_url)
         finally:
             server.should_exit = True
             with contextlib.suppress(asyncio.CancelledError, Exception):

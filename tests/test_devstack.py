@@ -107,6 +107,11 @@ def test_the_server_command_has_every_search_attribute() -> None:
         assert flag in command
     assert command[command.index("--db-filename"):][:2] == ["--db-filename", "var/t.db"]
     assert "--headless" in devserver.DevServer(db_file=None, ui_port=None).command()
+    assert "--ui-codec-endpoint" not in command
+    codec = devserver.DevServer(db_file=None, ui_port=8233,
+                                codec_endpoint="http://127.0.0.1:8000/codec").command()
+    assert codec[codec.index("--ui-codec-endpoint"):][:2] == [
+        "--ui-codec-endpoint", "http://127.0.0.1:8000/codec"]
 
 
 # ---------------------------------------------------------------- mail catcher
@@ -247,6 +252,13 @@ def test_okot_dev_starts_prints_where_to_look_and_stops_on_ctrl_c(tmp_path: Path
         login = httpx.get(f"http://127.0.0.1:{chosen['web']}/inloggen", timeout=10)
         assert login.status_code == 302, login.text
         assert login.headers["location"].startswith(f"http://127.0.0.1:{chosen['idp']}/")
+        ui = f"http://127.0.0.1:{chosen['ui']}"
+        preflight = httpx.options(f"http://127.0.0.1:{chosen['web']}/codec/decode", timeout=10,
+                                  headers={"origin": ui, "access-control-request-method": "POST"})
+        assert preflight.headers.get("access-control-allow-origin") == ui, "codec answers the UI"
+        anonymous = httpx.post(f"http://127.0.0.1:{chosen['web']}/codec/decode", timeout=10,
+                               json={"payloads": []}, headers={"origin": ui})
+        assert anonymous.status_code == 401
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=30)
     finally:
@@ -268,9 +280,11 @@ def test_okot_dev_starts_prints_where_to_look_and_stops_on_ctrl_c(tmp_path: Path
     assert f"Web app          http://127.0.0.1:{chosen['web']}" in output
     assert f"http://127.0.0.1:{chosen['idp']}" in output
     for role, email in (("caseworker", "anna.proefmans.gent@example.org"),
-                        ("mediator", "@example.org"), ("teamlead", "@example.org")):
+                        ("mediator", "@example.org"), ("teamlead", "@example.org"),
+                        ("operations", "sam.beheer@example.org")):
         assert any(line.strip().startswith(role) and email in line
                    for line in output.splitlines()), role
+    assert f"open the Web UI at http://127.0.0.1:{chosen['ui']} (codec server" in output
     assert (tmp_path / "var" / "temporal.db").exists()
     for port in chosen.values():
         assert ports.port_is_free(port), port

@@ -50,11 +50,10 @@ class CodecRefused(Exception):
 
 def _cors(request: Request) -> dict[str, str]:
     """The CORS headers for this request: only for the configured UI origin."""
-    allowed = runtime(request).settings.ui_origin
     origin = request.headers.get("origin")
-    if allowed is None or origin != allowed:
+    if origin is None or origin not in runtime(request).settings.ui_origins:
         return {}
-    return {"Access-Control-Allow-Origin": allowed, "Access-Control-Allow-Credentials": "true",
+    return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true",
             "Vary": "Origin"}
 
 
@@ -139,8 +138,9 @@ def router() -> APIRouter:
             return render(request, "fout.html", {"titel": "Geen toegang", "uitleg":
                           "Alleen beheerders (rol operations) gebruiken de codec-server."},
                           status_code=403)
+        origins = runtime(request).settings.ui_origins
         return render(request, "codec.html", {"naam": member.name,
-                      "ui": runtime(request).settings.ui_origin})
+                      "ui": origins[0] if origins else None})
 
     @web.options("/{operation}")
     async def preflight(request: Request, operation: str) -> Response:
