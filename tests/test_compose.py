@@ -53,6 +53,7 @@ SAFE_DEFAULTS = {
     "oidc_issuer": "set for the web service only",
     "oidc_client_id": "set for the web service only",
     "oidc_client_secret": "set for the web service only",
+    "ui_origin": "set for the web service only (its codec server answers the Web UI)",
 }
 # TEMPORAL_* variables that temporalio.envconfig reads but the stack does not
 # need (Temporal Cloud, TLS, profiles from a config file).
@@ -290,10 +291,15 @@ def test_the_web_service(services: dict[str, dict[str, Any]],
     assert settings.web_secret and len(settings.web_secret) >= 16
     assert settings.oidc_issuer and settings.oidc_client_id
     assert settings.web_url == "http://localhost:8000"
+    # the Web UI decodes payloads with the web app's codec server, cookies included
+    ui = environment(services["temporal-ui"])
+    assert ui["TEMPORAL_CODEC_ENDPOINT"] == settings.web_url + "/codec"
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+    assert settings.ui_origins == (f"http://localhost:{min(host_ports(services['temporal-ui']))}",)
     # every variable of the IdP is documented at the top of the file
     header = COMPOSE.read_text().split("name: okot-flow")[0]
     for key in ("OKOT_OIDC_ISSUER", "OKOT_OIDC_CLIENT_ID", "OKOT_OIDC_CLIENT_SECRET",
-                "OKOT_WEB_SECRET", "OKOT_WEB_URL"):
+                "OKOT_WEB_SECRET", "OKOT_WEB_URL", "OKOT_UI_ORIGIN"):
         assert key in header, key
 
 
