@@ -34,7 +34,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
-from okot.domain.identity import ClientIdentity, ClientIdentityError
+from okot.domain.identity import ClientIdentity, ClientIdentityError, identity_from
 from okot.domain.status import OpenTrajectory
 from okot.domain.values import looks_like_national_register_number
 
@@ -170,14 +170,10 @@ def _parse_row(line: int, cells: dict[str, str], today: date | None) -> CohortEn
                 problems.append(f"opened_on: {day} is in the future (today is {today})")
             fields["opened_on"] = day
     identity = None
-    name, number = cells.get("client_name", "").strip(), cells.get("vdab_client_number", "").strip()
-    if number and not name:
-        problems.append("vdab_client_number needs client_name as well")
-    elif name:
-        try:
-            identity = ClientIdentity(name=name, vdab_client_number=number or None)
-        except ClientIdentityError as error:
-            problems.append(str(error))
+    try:
+        identity = identity_from(cells.get("client_name"), cells.get("vdab_client_number"))
+    except ClientIdentityError as error:
+        problems.append(str(error))
     try:
         request = OpenTrajectory.model_validate(fields)
     except ValidationError as error:

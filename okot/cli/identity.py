@@ -13,7 +13,7 @@ from okot.cli.data import _engine
 from okot.cli.errors import EXIT_TROUBLE, CliError
 from okot.crypto.keyring import KeyringError
 from okot.db.client_register import register
-from okot.domain.identity import ClientIdentity, ClientIdentityError
+from okot.domain.identity import ClientIdentity, ClientIdentityError, identity_from
 from okot.temporal.connection import EncryptionNotConfigured, key_store_in_use
 
 ClientNameOpt = Annotated[str | None, typer.Option(
@@ -27,14 +27,12 @@ def identity_of(name: str | None, number: str | None,
                 names: tuple[str, str] = ("--client-name", "--vdab-client-number"),
                 ) -> ClientIdentity | None:
     """The identity given, checked; a :class:`CliError` (exit 2) saying what is wrong."""
-    if not (name or "").strip():
-        if (number or "").strip():
-            raise CliError(f"{names[1]} needs {names[0]} as well")
-        return None
     try:
-        identity = ClientIdentity(name=name or "", vdab_client_number=number)
+        identity = identity_from(name, number, names)
     except ClientIdentityError as error:
         raise CliError(f"refused: {error}") from None
+    if identity is None:
+        return None
     require_register(names[0])
     return identity
 

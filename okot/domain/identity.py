@@ -34,3 +34,17 @@ class ClientIdentity:
                 f"VDAB client number: letters, digits and '-' only, at most {CLIENT_NUMBER_MAX}"
             )
         object.__setattr__(self, "vdab_client_number", number)
+
+
+def identity_from(name: str | None, number: str | None,
+                  names: tuple[str, str] = ("client_name", "vdab_client_number"),
+                  ) -> ClientIdentity | None:
+    """The identity given at a door (both optional; a number needs a name), or None.
+
+    ``names`` are the door's names of the two fields, for the error message.
+    """
+    if not (name or "").strip():
+        if (number or "").strip():
+            raise ClientIdentityError(f"{names[1]} needs {names[0]} as well")
+        return None
+    return ClientIdentity(name=name or "", vdab_client_number=number)

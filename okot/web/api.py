@@ -14,10 +14,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
 
 from okot.db.caseload import caseload
+from okot.db.clients import client_of
 from okot.domain.messages import MESSAGE_TYPES
 from okot.domain.shapes import status_json, timeline_entry_json
+from okot.domain.status import TrajectoryStatus
 from okot.domain.values import MessageName, Stage
 from okot.web.cases import CaseError, case_status, case_timeline, open_case, send_message
 from okot.web.identity import Caller, caller_from_token
@@ -108,8 +111,21 @@ OPEN_BODY = {
         "registered_jobseeker": {"type": "boolean", "default": True},
         "mediator": {"type": ["string", "null"]},
         "opened_on": {"type": ["string", "null"], "format": "date"},
+        "client_name": {"type": ["string", "null"], "maxLength": 200, "description":
+                        "the client's name: to the encrypted client register only"},
+        "vdab_client_number": {"type": ["string", "null"], "maxLength": 32,
+                               "pattern": "^[A-Za-z0-9-]+$",
+                               "description": "VDAB's client number (needs client_name)"},
     },
 }
+
+
+def with_client(engine: Engine, status: TrajectoryStatus) -> dict[str, Any]:
+    """The status answer with the client's identity (for a caller authorized on the case)."""
+    who = client_of(engine, status.case_id)
+    client = None if who is None else {"name": who.name,
+                                       "vdab_client_number": who.vdab_client_number}
+    return {**status_json(status), "client": client}
 
 
 def router() -> APIRouter:
@@ -144,11 +160,12 @@ def router() -> APIRouter:
         rt = runtime(request)
         body = await _json_body(request)
         status = await open_case(rt.client, rt.engine, caller, body, rt.task_queue)
-        return JSONResponse(status_json(status), status_code=201)
+        return JSONResponse(with_client(rt.engine, status), status_code=201)
 
-    @api.get("/cases/{case_id}", summary="Status")
+    @api.get("/cases/{case_id}", summary="Status (with the client's identity)")
     async def case(request: Request, caller: CallerDep, case_id: str) -> dict[str, Any]:
-        return status_json(await case_status(runtime(request).client, caller, case_id))
+        rt = runtime(request)
+        return with_client(rt.engine, await case_status(rt.client, caller, case_id))
 
     @api.get("/cases/{case_id}/timeline", summary="Timeline, oldest first")
     async def timeline(request: Request, caller: CallerDep,

@@ -16,12 +16,16 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from okot.crypto.data_keys import DataKeyStore
+from okot.db.client_register import register
 from okot.db.staff import UnknownStaff, lookup_staff, require_staff
 from okot.domain import authorization
+from okot.domain.identity import ClientIdentity, ClientIdentityError, identity_from
 from okot.domain.messages import MESSAGE_TYPES, Message
 from okot.domain.status import OpenTrajectory, TimelineEntry, TrajectoryStatus
 from okot.domain.values import MessageName, Role
 from okot.temporal import trajectories
+from okot.temporal.connection import key_store_in_use
 from okot.web.identity import Caller
 
 
@@ -135,16 +139,21 @@ async def send_message(client: Client, engine: Engine, caller: Caller, case_id: 
 
 async def open_case(client: Client, engine: Engine, caller: Caller, body: Any,
                     task_queue: str | None = None) -> TrajectoryStatus:
-    """Open a trajectory with the caller as its caseworker (caseworkers only)."""
+    """Open a trajectory with the caller as its caseworker (caseworkers only); the
+    client's name and VDAB client number (optional) go to the encrypted client
+    register once it has started, never to Temporal."""
     if caller.role is not Role.CASEWORKER:
         raise CaseError(403, "only a caseworker opens a trajectory")
     if not isinstance(body, dict):
         raise CaseError(422, "body: must be a JSON object")
-    allowed = {"case_id", "ocmw", "registered_jobseeker", "mediator", "opened_on"}
+    allowed = {"case_id", "ocmw", "registered_jobseeker", "mediator", "opened_on",
+               *IDENTITY_FIELDS}
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise CaseError(422, f"{unknown[0][:40]}: unknown field; allowed: "
                         + ", ".join(sorted(allowed)), unknown[0][:40])
+    body = dict(body)
+    identity, store = _identity(*(body.pop(f, None) for f in IDENTITY_FIELDS))
     member = lookup_staff(engine, caller.id)
     try:
         request = OpenTrajectory.model_validate(
@@ -164,4 +173,29 @@ async def open_case(client: Client, engine: Engine, caller: Caller, body: Any,
         raise CaseError(409, "this case already has an open trajectory") from None
     except ValueError as error:
         raise CaseError(422, f"opened_on: {error}", "opened_on") from None
+    if identity is not None and store is not None:
+        register(engine, store.keyring, request.case_id, identity)
     return await trajectories.status(client, request.case_id)
+
+
+IDENTITY_FIELDS = ("client_name", "vdab_client_number")
+
+
+def _identity(name: object, number: object) -> tuple[ClientIdentity | None, DataKeyStore | None]:
+    """The client's identity from the body, checked before anything starts, and the
+    key store that seals it (a 422 naming the field; never echoing the value)."""
+    for field, value in zip(IDENTITY_FIELDS, (name, number), strict=True):
+        if value is not None and not isinstance(value, str):
+            raise CaseError(422, f"{field}: must be a string", field)
+    try:
+        identity = identity_from(name, number)  # type: ignore[arg-type]
+    except ClientIdentityError as error:
+        field = "vdab_client_number" if str(error).startswith("VDAB") else "client_name"
+        raise CaseError(422, str(error), field) from None
+    if identity is None:
+        return None, None
+    store = key_store_in_use()
+    if store is None:
+        raise CaseError(422, "client_name: needs encryption (the client register is encrypted "
+                        "at rest; OKOT_ENCRYPTION=off)", "client_name")
+    return identity, store

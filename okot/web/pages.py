@@ -105,7 +105,8 @@ def router() -> APIRouter:
         form = await request.form()
         check_csrf_form(request, form.get("csrf_token"))
         values = {k: str(form.get(k, "")).strip() for k in
-                  ("case_id", "ocmw", "mediator", "opened_on")}
+                  ("case_id", "ocmw", "mediator", "opened_on", "client_name",
+                   "vdab_client_number")}
         body: dict[str, Any] = {k: v for k, v in values.items() if v}
         body["registered_jobseeker"] = form.get("registered_jobseeker") == "ja"
         rt = runtime(request)
