@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint types pytest install worker bench clean
+.PHONY: demo test lint types pytest install worker bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ worker: install
 
 bench: install
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/workflow.py
+
+bench-quick: install
+	$(BIN)/python bench/workflow.py --quick
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.sqlite* var/*.log var/mail .mypy_cache .pytest_cache .ruff_cache
