@@ -117,7 +117,7 @@ class Plan:
     year_paths: int
 
 
-QUICK = Plan(rounds=2, starts=40, concurrency=50, trajectories=16, rss_workflows=150, rss_rounds=1,
+QUICK = Plan(rounds=2, starts=30, concurrency=50, trajectories=12, rss_workflows=100, rss_rounds=1,
              year_paths=1)
 FULL = Plan(rounds=5, starts=200, concurrency=50, trajectories=100, rss_workflows=1000,
             rss_rounds=2, year_paths=3)
@@ -451,7 +451,11 @@ class Bench:
     figures: Figures
     tag: str
     profiles: dict[str, HistoryStats] = field(default_factory=dict)
+    began: float = field(default_factory=time.perf_counter)
     client: Client = field(init=False)
+
+    def progress(self, done: str) -> None:
+        print(f"[{time.perf_counter() - self.began:4.0f} s] {done} done", file=sys.stderr, flush=True)
 
     def case_ids(self, kind: str, phase: str, n: int) -> list[str]:
         return [f"B{self.tag}-{kind[0]}{phase}-{i:05d}" for i in range(n)]
@@ -647,6 +651,7 @@ async def run(plan: Plan, log_level: str, keep: Path | None) -> int:
         bench = Bench(engine, plan, Figures(), uuid.uuid4().hex[:6])
         await on_dev_server(bench, database, workdir, log_level)
         years = await three_year_path(engine, plan.year_paths)
+        bench.progress("3-year path")
         engine.dispose()
     figures = bench.figures
     for run_stats in years:
@@ -686,7 +691,7 @@ async def throughput(bench: Bench, address: str, database: str, workdir: Path,
             for kind in KINDS:
                 await bench.starts(workers[kind], round_no)
                 await bench.updates(workers[kind], round_no)
-            print(f"round {round_no + 1}/{bench.plan.rounds} done", file=sys.stderr, flush=True)
+            bench.progress(f"round {round_no + 1}/{bench.plan.rounds}")
 
 
 async def memory(bench: Bench, address: str, database: str, workdir: Path, log_level: str) -> None:
@@ -696,8 +701,7 @@ async def memory(bench: Bench, address: str, database: str, workdir: Path, log_l
             async with worker_process(kind, address, database, workdir, log_level,
                                       max_cached=cache) as worker:
                 await bench.rss(worker, round_no)
-        print(f"memory round {round_no + 1}/{bench.plan.rss_rounds} done", file=sys.stderr,
-              flush=True)
+        bench.progress(f"memory round {round_no + 1}/{bench.plan.rss_rounds}")
 
 
 def describe(plan: Plan, load: tuple[float, float]) -> str:
