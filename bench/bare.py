@@ -15,7 +15,8 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from okot.model import MessageName, OpenTrajectory
+    from okot.domain.status import OpenTrajectory
+    from okot.domain.values import MessageName
 
 WORKFLOW_TYPE = "BareTrajectory"
 

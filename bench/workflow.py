@@ -59,42 +59,52 @@ from sqlalchemy import Engine, func, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import History, HistoryEvent
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.bare import BareTrajectory
-from okot import search_attributes as sa
-from okot import trajectories
-from okot.calendar import add_months, local_date
-from okot.database import get_engine, prepare_database
-from okot.logging import configure_logging
-from okot.model import (
-    Actor,
+from okot.crypto.keyring import new_keyring, write_keyring
+from okot.db.engine import (
+    get_engine,
+    prepare_database,
+)
+from okot.db.tables import AUDIT_LOG
+from okot.domain.calendar import (
+    add_months,
+    local_date,
+)
+from okot.domain.messages import (
     AgreeFollowUp,
     ConfirmHandover,
     ConfirmStart,
     GiveAgreement,
     Message,
-    OpenTrajectory,
     RecordEmployment,
     RecordEnd,
     RecordInfo,
     RecordPrecheck,
     RecordProgress,
     RecordScreening,
-    Role,
     ScheduleIntake,
-    Stage,
     SubmitCandidacy,
+)
+from okot.domain.status import (
+    OpenTrajectory,
     TrajectoryStatus,
 )
-from okot.ports import free_port
+from okot.domain.values import (
+    Actor,
+    Role,
+    Stage,
+)
+from okot.logging import configure_logging
 from okot.settings import LogFormat
-from okot.tables import AUDIT_LOG
-from okot.temporal import register_search_attributes
+from okot.temporal import search_attributes as sa
+from okot.temporal import trajectories
+from okot.temporal.connection import data_converter, register_search_attributes
+from okot_dev.ports import free_port
 from worker import build_worker, sandbox_runner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -240,7 +250,7 @@ def kind_worker(kind: str, client: Client, engine: Engine, task_queue: str,
 async def serve(args: argparse.Namespace) -> None:
     """The worker subprocess: serve until SIGTERM, say ``ready`` on stdout once polling."""
     configure_logging(LogFormat.JSON, args.log_level)
-    client = await Client.connect(args.address, data_converter=pydantic_data_converter)
+    client = await Client.connect(args.address, data_converter=data_converter())
     engine = get_engine(args.database)
     worker = kind_worker(args.serve, client, engine, args.task_queue, args.max_cached)
     stop = asyncio.Event()
@@ -566,7 +576,7 @@ async def three_year_path(engine: Engine, runs: int) -> list[dict[str, HistorySt
         filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))))
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=pydantic_data_converter, port=free_port(), runtime=quiet)
+        data_converter=data_converter(), port=free_port(), runtime=quiet)
     try:
         await register_search_attributes(env.client)
         found: list[dict[str, HistoryStats]] = []
@@ -687,7 +697,7 @@ async def on_dev_server(bench: Bench, database: str, workdir: Path, log_level: s
     """Throughput and memory rounds on one dev server started here (its own SQLite file)."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"), search_attributes=sa.ALL,
-        data_converter=pydantic_data_converter, port=free_port(),
+        data_converter=data_converter(), port=free_port(),
         dev_server_database_filename=str(workdir / "temporal.db"),
         dev_server_log_level="error")
     try:
@@ -758,8 +768,24 @@ def plan_from(args: argparse.Namespace) -> Plan:
         year_paths=base.year_paths)
 
 
+def use_a_keyring() -> None:
+    """Encryption on, as in production: a keyring for this run unless one is configured.
+
+    Both workflows go through the project's data converter (one codec, one key per
+    workflow), so the comparison is of the workflows, not of the encryption.
+    """
+    if os.environ.get("OKOT_ENCRYPTION") == "off" or os.environ.get("OKOT_KEYRING"):
+        return
+    keys = Path(tempfile.mkdtemp(prefix="okot-bench-keys-"))
+    write_keyring(keys / "keyring.json", new_keyring())
+    os.environ["OKOT_KEYRING"] = str(keys / "keyring.json")
+    os.environ["OKOT_KEYSTORE_URL"] = f"sqlite:///{keys / 'keys.db'}"
+
+
 def main() -> int:
     args = parse_args()
+    if not args.serve:
+        use_a_keyring()  # the worker subprocesses inherit it
     if args.serve:
         asyncio.run(serve(args))
         # The worker has shut down gracefully. Skip interpreter finalization: the SDK's
