@@ -91,7 +91,7 @@ def test_guard_fails_on_a_deleted_history(copy: tuple[Path, Path]) -> None:
 def test_guard_fails_on_an_unlisted_history_and_says_how_to_append(copy: tuple[Path, Path]) -> None:
     root, manifest = copy
     new = root / "0.2.0" / "new_path.json"
-    new.parent.mkdir()
+    new.parent.mkdir(exist_ok=True)
     new.write_text("{}")
     [problem] = problems(root, manifest)
     assert "0.2.0/new_path.json is not in MANIFEST" in problem

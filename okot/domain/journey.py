@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from okot.domain import authorization
+from okot.domain import authorization, rules_versions
 from okot.domain.calendar import due_at
 from okot.domain.changes import (
     CW,
@@ -129,6 +129,7 @@ def open_trajectory(request: OpenTrajectory, now: datetime) -> TrajectoryStatus:
         stage_since=since,
         opened_at=since,
         policy=request.policy,
+        rules_version=rules_versions.CURRENT,
         seq=1,
     )
     return _with_deadline(status)
