@@ -50,6 +50,10 @@ if TYPE_CHECKING:
 log = get_logger("okot.worker")
 
 
+WORKFLOWS: list[type] = [OkotTrajectory]
+"""The workflow classes this build runs (and replays: ``okot replay-check``, the tests)."""
+
+
 def sandbox_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(
@@ -76,7 +80,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[OkotTrajectory],
+        workflows=WORKFLOWS,
         activities=[records.record, notifications.notify, registrations.register_jobseeker],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
         workflow_runner=sandbox_runner(),
