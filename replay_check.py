@@ -21,13 +21,13 @@ from typing import Annotated, Any
 
 import typer
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
 from okot.cli.client import connect, rpc_trouble
 from okot.cli.errors import EXIT_OK, EXIT_REFUSED, CliError, error_line, first_line, guard, run
 from okot.cli.output import console
-from okot.temporal.contract import WORKFLOW_TYPE
+from okot.cli.queries import build_list_query
 from worker import WORKFLOWS, sandbox_runner
 
 DEFAULT_LIMIT = 1000
@@ -65,8 +65,8 @@ def failure_reason(error: BaseException) -> str:
 
 
 def visibility_query(query: str | None) -> str:
-    base = f'WorkflowType = "{WORKFLOW_TYPE}" AND ExecutionStatus = "Running"'
-    return f"{base} AND ({query})" if query and query.strip() else base
+    """The running trajectories, narrowed by ``query`` (the query of ``okot list --open``)."""
+    return build_list_query(running=True, query=query)
 
 
 async def replay_running(
@@ -102,7 +102,7 @@ def check(query: str | None, limit: int) -> ReplayReport:
         try:
             return await replay_running(client, query, limit)
         except RPCError as error:
-            if "query" in str(error).lower() or error.status.name == "INVALID_ARGUMENT":
+            if error.status is RPCStatusCode.INVALID_ARGUMENT:
                 raise CliError(f"--query {query!r} is not a valid visibility query: "
                                f"{first_line(error)}", EXIT_REFUSED) from None
             raise rpc_trouble(error) from None

@@ -376,6 +376,9 @@ class OkotTrajectory:
     withdraw_signal = _signal(MessageName.WITHDRAW, "Client stops before the start")
     reassign = _update(MessageName.REASSIGN, "Another caseworker or mediator takes over")
     reassign_signal = _signal(MessageName.REASSIGN, "Another caseworker or mediator takes over")
+    update_policy = _update(MessageName.UPDATE_POLICY, "Replace the reminder policy from now on")
+    update_policy_signal = _signal(MessageName.UPDATE_POLICY,
+                                   "Replace the reminder policy from now on")
 
 
 def _actor_of(payload: Any) -> Actor:

@@ -27,6 +27,7 @@ from okot.domain.calendar import due_at
 from okot.domain.changes import (
     CW,
     MED,
+    OPS,
     TL,
     Accepted,
     Decision,
@@ -82,6 +83,7 @@ RULES: dict[MessageName, Rule] = {
     MessageName.RECORD_EMPLOYMENT: Rule((Stage.FOLLOW_UP,), (CW, MED)),
     MessageName.WITHDRAW: Rule(STAGES_BEFORE_START, (CW,)),
     MessageName.REASSIGN: Rule(OPEN_STAGES, (TL, CW, MED)),
+    MessageName.UPDATE_POLICY: Rule(OPEN_STAGES, (TL, OPS)),
 }
 
 # Messages that answer what a reminder asked for, without moving the stage on.
