@@ -54,10 +54,10 @@ def test_the_same_policy_again_is_refused() -> None:
 
 
 def test_overdue_is_left_as_it_is() -> None:
-    s, now = at_stage(Stage.AWAITING_AGREEMENT)
+    s, _ = at_stage(Stage.AWAITING_AGREEMENT)
     s, _ = fire_until(s, at(2026, 12, 31))
     assert s.overdue is True
-    result = apply(s, M.UPDATE_POLICY, TL, s.stage_since)
+    result = apply(s, M.UPDATE_POLICY, TL, at(2026, 12, 31))
     assert result.status.overdue is True
 
 
