@@ -54,6 +54,7 @@ SAFE_DEFAULTS = {
     "oidc_client_id": "set for the web service only",
     "oidc_client_secret": "set for the web service only",
     "ui_origin": "set for the web service only (its codec server answers the Web UI)",
+    "build_id": "unset: the package version (the image has no git checkout); a deploy may set it",
 }
 # TEMPORAL_* variables that temporalio.envconfig reads but the stack does not
 # need (Temporal Cloud, TLS, profiles from a config file).
