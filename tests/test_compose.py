@@ -307,7 +307,8 @@ def test_the_web_service(services: dict[str, dict[str, Any]],
 def _temporal_variables_in_code() -> set[str]:
     found: set[str] = set()
     files = [*ROOT.glob("okot/**/*.py"), *ROOT.glob("workflows/*.py"),
-             *ROOT.glob("activities/*.py"), ROOT / "worker.py", ROOT / "starter.py"]
+             *ROOT.glob("activities/*.py"), ROOT / "worker.py", ROOT / "starter.py",
+             ROOT / "replay_check.py"]
     for path in files:
         if path.exists():
             found |= set(re.findall(r"\bTEMPORAL_[A-Z][A-Z0-9_]*", path.read_text("utf-8")))
@@ -385,8 +386,8 @@ async def test_setup_script_works_against_a_real_server(
 
 # ------------------------------------------------------------------ the image
 
-RUNTIME_SOURCES = {"pyproject.toml", "README.md", "worker.py", "starter.py", "okot", "workflows",
-                   "activities"}
+RUNTIME_SOURCES = {"pyproject.toml", "README.md", "worker.py", "starter.py", "replay_check.py",
+                   "okot", "workflows", "activities"}
 """What the runtime image is installed from: no dev-only tool (okot_dev) among them."""
 
 
