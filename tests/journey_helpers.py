@@ -57,6 +57,7 @@ OTHER_IDS: dict[Role, str] = {
     Role.MEDIATOR: OTHER_MEDIATOR,
     Role.TEAMLEAD: OTHER_TEAMLEAD,
     Role.SYSTEM: "okot-system",
+    Role.OPERATIONS: "ops-otto",
 }
 
 

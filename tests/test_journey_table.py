@@ -121,7 +121,8 @@ def test_the_expected_table_covers_every_stage() -> None:
 # Who may act on which trajectory (domain.md), restated: the sender must hold the role
 # on this trajectory ("own": the trajectory's caseworker / mediator / caseworker's
 # teamlead; "other": someone else with that role). While no mediator is set
-# (orientation), any mediator may send record_info and submit_candidacy.
+# (orientation), any mediator may send record_info and submit_candidacy. Operations is
+# organisation-wide: any operations id acts on every trajectory (update_policy only).
 RELATIONS = ("own", "other")
 OPEN_TO_ANY_MEDIATOR = {M.RECORD_INFO, M.SUBMIT_CANDIDACY}
 WHO = {
@@ -137,6 +138,8 @@ CELLS = [
 
 
 def _sender_holds_role(status: TrajectoryStatus, name: MessageName, role: Role, relation: str) -> bool:
+    if role is OPS:
+        return True
     if role is MED and status.mediator is None:
         return name in OPEN_TO_ANY_MEDIATOR
     return relation == "own"
