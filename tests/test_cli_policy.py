@@ -19,6 +19,7 @@ from okot.cli.queries import build_list_query
 from okot.domain.messages import UpdatePolicy
 from okot.domain.policy import ReminderPolicy
 from okot.domain.status import OpenTrajectory
+from okot.domain.values import Actor, Role
 from okot.temporal import trajectories
 
 NEW = ReminderPolicy(orientation_reminder_days=10, repeat_days=5)
@@ -45,7 +46,8 @@ async def cases(dev_env: WorkflowEnvironment, task_queue: str, case_id: str) -> 
     ids = {"old": f"{case_id}-a", "same": f"{case_id}-b", "elsewhere": f"{case_id}-c"}
     for key, cid in ids.items():
         request = OpenTrajectory(case_id=cid, ocmw="aalst" if key == "elsewhere" else "gent",
-                                 caseworker=CW.id, policy=NEW if key == "same" else ReminderPolicy())
+                                 caseworker=CW.id, teamlead=TL.id,
+                                 policy=NEW if key == "same" else ReminderPolicy())
         await trajectories.open_trajectory(dev_env.client, request, task_queue)
     await visible(dev_env.client, f'TaskQueue = "{task_queue}"', 3)
     return ids
@@ -116,16 +118,20 @@ async def test_the_signal_of_the_same_name(
     client = dev_env.client
     async with running_worker(client, engine, task_queue):
         cid = cases["old"]
+        stranger = Actor(role=Role.TEAMLEAD, id="tl-other")  # another team's lead
         await trajectories.signal(client, cid, UpdatePolicy(actor=CW, reason="x", policy=NEW))
+        await trajectories.signal(client, cid, UpdatePolicy(actor=stranger, reason="x", policy=NEW))
         await trajectories.signal(client, cid, UpdatePolicy(actor=TL, reason="x", policy=NEW))
         for _ in range(50):
             entries = [e for e in await trajectories.timeline(client, cid)
                        if e.name == "update_policy"]
-            if len(entries) == 2:
+            if len(entries) == 3:
                 break
             await asyncio.sleep(0.1)
-        assert [(e.actor.role.value, e.accepted) for e in entries] == [("caseworker", False),
-                                                                       ("teamlead", True)]
+        assert [(e.actor.id, e.accepted) for e in entries] == [
+            (CW.id, False), ("tl-other", False), (TL.id, True)]
+        assert entries[1].reason is not None
+        assert "only the teamlead of this trajectory's caseworker" in entries[1].reason
         assert (await trajectories.status(client, cid)).policy == NEW
 
 
