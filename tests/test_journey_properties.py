@@ -305,9 +305,10 @@ def _message_step(run: Run, data: st.DataObject) -> None:
         if s.stage is not Stage.CLOSED:
             assert s.stage.value in decision.reason
         return
-    # accepted: the sender holds their role on this trajectory (domain.md, restated)
+    # accepted: the sender holds their role on this trajectory, or is operations
+    # (organisation-wide) (domain.md, restated)
     holders = {Role.CASEWORKER: s.caseworker, Role.MEDIATOR: s.mediator, Role.TEAMLEAD: s.teamlead}
-    assert sender == holders.get(role) or (
+    assert sender == holders.get(role) or role is Role.OPERATIONS or (
         role is Role.MEDIATOR and s.mediator is None
         and name in (M.RECORD_INFO, M.SUBMIT_CANDIDACY)
     ), f"{name} accepted from {role.value} {sender}, not on the trajectory"
