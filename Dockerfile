@@ -23,7 +23,7 @@ RUN groupadd --system --gid 10001 okot \
     && install -d -m 0700 -o okot -g okot /home/okot/keys  # the keyring's volume (compose)
 
 # Install from a throw-away copy of the source; only the installed package stays.
-COPY pyproject.toml README.md worker.py starter.py /src/
+COPY pyproject.toml README.md worker.py starter.py replay_check.py /src/
 COPY okot /src/okot
 COPY workflows /src/workflows
 COPY activities /src/activities
@@ -43,7 +43,7 @@ CMD ["okot", "worker"]
 FROM runtime AS dev-tools
 
 USER root
-COPY pyproject.toml README.md worker.py starter.py /src/
+COPY pyproject.toml README.md worker.py starter.py replay_check.py /src/
 COPY okot /src/okot
 COPY workflows /src/workflows
 COPY activities /src/activities

@@ -39,6 +39,7 @@ from okot.settings import (
     Settings,
     get_settings,
 )
+from okot.temporal.build import build_id
 from okot.temporal.connection import EncryptionNotConfigured, connect, data_converter
 from okot.vdab.gateway import RegistrationGateway
 from workflows.trajectory import OkotTrajectory
@@ -47,6 +48,10 @@ if TYPE_CHECKING:
     import typer
 
 log = get_logger("okot.worker")
+
+
+WORKFLOWS: list[type] = [OkotTrajectory]
+"""The workflow classes this build runs (and replays: ``okot replay-check``, the tests)."""
 
 
 def sandbox_runner() -> SandboxedWorkflowRunner:
@@ -65,18 +70,21 @@ def build_worker(
     delivery: Delivery | None = None,
     gateway: RegistrationGateway | None = None,
     executor: ThreadPoolExecutor | None = None,
+    build_id: str | None = None,
 ) -> Worker:
-    """A worker with the workflow and every activity, wired to ``engine``."""
+    """A worker with the workflow and every activity, wired to ``engine``;
+    ``build_id`` identifies this build (:mod:`okot.temporal.build`)."""
     records = RecordActivities(engine)
     notifications = NotifyActivities(engine, delivery)
     registrations = RegisterActivities(gateway or EmbeddedRegistrationGateway(engine))
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[OkotTrajectory],
+        workflows=WORKFLOWS,
         activities=[records.record, notifications.notify, registrations.register_jobseeker],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
         workflow_runner=sandbox_runner(),
+        build_id=build_id,
     )
 
 
@@ -116,19 +124,21 @@ async def main() -> None:
         )
         overrides["runtime"] = runtime
     client = await connect(**overrides)
+    build = build_id(settings)
     worker = build_worker(
         client,
         engine,
         task_queue=settings.task_queue,
         delivery=delivery_from_settings(settings, engine),
         gateway=gateway_from_settings(settings, engine),
+        build_id=build,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.task_queue, namespace=client.namespace,
-             metrics_port=settings.metrics_port)
+             metrics_port=settings.metrics_port, build_id=build)
     async with worker:
         await stop.wait()
         log.info("worker stopping")

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.AUTO
     log_level: str = "INFO"
     metrics_port: int | None = None
+    build_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$",
+        description="The worker's build id; default: package version + git commit.",
+    )
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

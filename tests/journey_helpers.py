@@ -49,6 +49,7 @@ ROLE_IDS: dict[Role, str] = {
     Role.MEDIATOR: MEDIATOR,
     Role.TEAMLEAD: TEAMLEAD,
     Role.SYSTEM: "okot-system",
+    Role.OPERATIONS: "ops-olga",
 }
 
 OTHER_IDS: dict[Role, str] = {
@@ -56,6 +57,7 @@ OTHER_IDS: dict[Role, str] = {
     Role.MEDIATOR: OTHER_MEDIATOR,
     Role.TEAMLEAD: OTHER_TEAMLEAD,
     Role.SYSTEM: "okot-system",
+    Role.OPERATIONS: "ops-otto",
 }
 
 
@@ -169,6 +171,10 @@ def payload(
         body = {"reason": "moved to another town"}
     elif name is MessageName.REASSIGN:
         body = {"mediator": OTHER_MEDIATOR}
+    elif name is MessageName.UPDATE_POLICY:  # another policy than the trajectory's
+        body = {"reason": "policy 2027 of the OCMW",
+                "policy": status.policy.model_copy(
+                    update={"repeat_days": status.policy.repeat_days + 5}).model_dump(mode="json")}
     else:  # pragma: no cover - every name is listed above
         raise AssertionError(name)
     body.update(over)

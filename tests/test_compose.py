@@ -54,6 +54,7 @@ SAFE_DEFAULTS = {
     "oidc_client_id": "set for the web service only",
     "oidc_client_secret": "set for the web service only",
     "ui_origin": "set for the web service only (its codec server answers the Web UI)",
+    "build_id": "unset: the package version (the image has no git checkout); a deploy may set it",
 }
 # TEMPORAL_* variables that temporalio.envconfig reads but the stack does not
 # need (Temporal Cloud, TLS, profiles from a config file).
@@ -306,7 +307,8 @@ def test_the_web_service(services: dict[str, dict[str, Any]],
 def _temporal_variables_in_code() -> set[str]:
     found: set[str] = set()
     files = [*ROOT.glob("okot/**/*.py"), *ROOT.glob("workflows/*.py"),
-             *ROOT.glob("activities/*.py"), ROOT / "worker.py", ROOT / "starter.py"]
+             *ROOT.glob("activities/*.py"), ROOT / "worker.py", ROOT / "starter.py",
+             ROOT / "replay_check.py"]
     for path in files:
         if path.exists():
             found |= set(re.findall(r"\bTEMPORAL_[A-Z][A-Z0-9_]*", path.read_text("utf-8")))
@@ -384,8 +386,8 @@ async def test_setup_script_works_against_a_real_server(
 
 # ------------------------------------------------------------------ the image
 
-RUNTIME_SOURCES = {"pyproject.toml", "README.md", "worker.py", "starter.py", "okot", "workflows",
-                   "activities"}
+RUNTIME_SOURCES = {"pyproject.toml", "README.md", "worker.py", "starter.py", "replay_check.py",
+                   "okot", "workflows", "activities"}
 """What the runtime image is installed from: no dev-only tool (okot_dev) among them."""
 
 

@@ -67,6 +67,7 @@ LIKELY_SENDER: dict[MessageName, list[Role]] = {
     M.RECORD_EMPLOYMENT: [Role.CASEWORKER, Role.MEDIATOR],
     M.WITHDRAW: [Role.CASEWORKER],
     M.REASSIGN: [Role.TEAMLEAD, Role.CASEWORKER, Role.MEDIATOR],
+    M.UPDATE_POLICY: [Role.TEAMLEAD, Role.OPERATIONS],
 }
 # The messages that move each stage on (again only to steer the walk).
 FORWARD: dict[Stage, list[MessageName]] = {
@@ -185,6 +186,13 @@ def _payload(
         return {"lead": data.draw(st.sampled_from(["vdab", "ocmw"])), "plan": FREE_TEXT}
     if name is M.RECORD_EMPLOYMENT:
         return {"employed": data.draw(st.booleans()), "date": _day(data, today, -30, 2, valid)}
+    if name is M.UPDATE_POLICY:
+        policy = status.policy.model_copy(update={
+            "repeat_days": data.draw(st.integers(1, 30)),
+            "progress_check_months": data.draw(st.integers(1, 6)),
+            "orientation_reminder_days": data.draw(st.integers(1, 40)),
+        })
+        return {"reason": FREE_TEXT, "policy": policy.model_dump(mode="json")}
     assert name is M.REASSIGN
     who = data.draw(st.sampled_from(["caseworker", "mediator", "both"]))
     body: dict[str, Any] = {}
@@ -297,9 +305,10 @@ def _message_step(run: Run, data: st.DataObject) -> None:
         if s.stage is not Stage.CLOSED:
             assert s.stage.value in decision.reason
         return
-    # accepted: the sender holds their role on this trajectory (domain.md, restated)
+    # accepted: the sender holds their role on this trajectory, or is operations
+    # (organisation-wide) (domain.md, restated)
     holders = {Role.CASEWORKER: s.caseworker, Role.MEDIATOR: s.mediator, Role.TEAMLEAD: s.teamlead}
-    assert sender == holders.get(role) or (
+    assert sender == holders.get(role) or role is Role.OPERATIONS or (
         role is Role.MEDIATOR and s.mediator is None
         and name in (M.RECORD_INFO, M.SUBMIT_CANDIDACY)
     ), f"{name} accepted from {role.value} {sender}, not on the trajectory"

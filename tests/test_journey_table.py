@@ -51,7 +51,7 @@ from okot.domain.values import (
 )
 
 M = MessageName
-CW, MED, TL, SYS = Role.CASEWORKER, Role.MEDIATOR, Role.TEAMLEAD, Role.SYSTEM
+CW, MED, TL, SYS, OPS = Role.CASEWORKER, Role.MEDIATOR, Role.TEAMLEAD, Role.SYSTEM, Role.OPERATIONS
 S = Stage
 
 # stage -> message -> (roles allowed to send it, stage after an accepted message)
@@ -63,43 +63,51 @@ EXPECTED: dict[Stage, dict[MessageName, tuple[frozenset[Role], Stage]]] = {
         M.SUBMIT_CANDIDACY: (frozenset({CW, MED}), S.AWAITING_AGREEMENT),
         M.WITHDRAW: (frozenset({CW}), S.CLOSED),
         M.REASSIGN: (frozenset({TL, CW, MED}), S.ORIENTATION),
+        M.UPDATE_POLICY: (frozenset({TL, OPS}), S.ORIENTATION),
     },
     S.AWAITING_AGREEMENT: {
         M.GIVE_AGREEMENT: (frozenset({CW}), S.HANDOVER),  # client already registered
         M.DECLINE_AGREEMENT: (frozenset({CW}), S.CLOSED),
         M.WITHDRAW: (frozenset({CW}), S.CLOSED),
         M.REASSIGN: (frozenset({TL, CW, MED}), S.AWAITING_AGREEMENT),
+        M.UPDATE_POLICY: (frozenset({TL, OPS}), S.AWAITING_AGREEMENT),
     },
     S.REGISTERING: {
         M.WITHDRAW: (frozenset({CW}), S.CLOSED),
         M.REASSIGN: (frozenset({TL, CW, MED}), S.REGISTERING),
+        M.UPDATE_POLICY: (frozenset({TL, OPS}), S.REGISTERING),
     },
     S.HANDOVER: {
         M.CONFIRM_HANDOVER: (frozenset({CW}), S.SCREENING),
         M.WITHDRAW: (frozenset({CW}), S.CLOSED),
         M.REASSIGN: (frozenset({TL, CW, MED}), S.HANDOVER),
+        M.UPDATE_POLICY: (frozenset({TL, OPS}), S.HANDOVER),
     },
     S.SCREENING: {
         M.SCHEDULE_INTAKE: (frozenset({MED}), S.SCREENING),
         M.RECORD_SCREENING: (frozenset({MED}), S.AWAITING_START),  # approved payload
         M.WITHDRAW: (frozenset({CW}), S.CLOSED),
         M.REASSIGN: (frozenset({TL, CW, MED}), S.SCREENING),
+        M.UPDATE_POLICY: (frozenset({TL, OPS}), S.SCREENING),
     },
     S.AWAITING_START: {
         M.POSTPONE_START: (frozenset({MED}), S.AWAITING_START),
         M.CONFIRM_START: (frozenset({MED}), S.IN_TRAINING),
         M.WITHDRAW: (frozenset({CW}), S.CLOSED),
         M.REASSIGN: (frozenset({TL, CW, MED}), S.AWAITING_START),
+        M.UPDATE_POLICY: (frozenset({TL, OPS}), S.AWAITING_START),
     },
     S.IN_TRAINING: {
         M.RECORD_PROGRESS: (frozenset({MED, CW}), S.IN_TRAINING),
         M.RECORD_END: (frozenset({MED}), S.FOLLOW_UP),
         M.REASSIGN: (frozenset({TL, CW, MED}), S.IN_TRAINING),
+        M.UPDATE_POLICY: (frozenset({TL, OPS}), S.IN_TRAINING),
     },
     S.FOLLOW_UP: {
         M.AGREE_FOLLOW_UP: (frozenset({MED, CW}), S.FOLLOW_UP),
         M.RECORD_EMPLOYMENT: (frozenset({CW, MED}), S.FOLLOW_UP),  # an early check
         M.REASSIGN: (frozenset({TL, CW, MED}), S.FOLLOW_UP),
+        M.UPDATE_POLICY: (frozenset({TL, OPS}), S.FOLLOW_UP),
     },
     S.CLOSED: {},
 }
@@ -107,13 +115,14 @@ EXPECTED: dict[Stage, dict[MessageName, tuple[frozenset[Role], Stage]]] = {
 
 def test_the_expected_table_covers_every_stage() -> None:
     assert set(EXPECTED) == set(Stage)
-    assert len(Stage) == 9 and len(MessageName) == 16 and len(Role) == 4
+    assert len(Stage) == 9 and len(MessageName) == 17 and len(Role) == 5
 
 
 # Who may act on which trajectory (domain.md), restated: the sender must hold the role
 # on this trajectory ("own": the trajectory's caseworker / mediator / caseworker's
 # teamlead; "other": someone else with that role). While no mediator is set
-# (orientation), any mediator may send record_info and submit_candidacy.
+# (orientation), any mediator may send record_info and submit_candidacy. Operations is
+# organisation-wide: any operations id acts on every trajectory (update_policy only).
 RELATIONS = ("own", "other")
 OPEN_TO_ANY_MEDIATOR = {M.RECORD_INFO, M.SUBMIT_CANDIDACY}
 WHO = {
@@ -129,6 +138,8 @@ CELLS = [
 
 
 def _sender_holds_role(status: TrajectoryStatus, name: MessageName, role: Role, relation: str) -> bool:
+    if role is OPS:
+        return True
     if role is MED and status.mediator is None:
         return name in OPEN_TO_ANY_MEDIATOR
     return relation == "own"

@@ -1,9 +1,11 @@
-"""Replay the recorded histories against the current workflow code.
+"""Replay every recorded history of every released version against the current code.
 
 A change that breaks determinism for running trajectories fails here. The
-histories are written by the workflow tests with OKOT_SAVE_HISTORIES=1. They
-replay through the project's data converter (encryption on): histories
-recorded before encryption hold plain payloads, which the codec passes through.
+histories live in tests/histories/<version>/ and are append-only (see
+tests/test_history_manifest.py); the workflow tests record new ones into the
+current version's folder with OKOT_SAVE_HISTORIES=1. They replay through the
+project's data converter (encryption on): histories recorded before encryption
+hold plain payloads, which the codec passes through.
 """
 
 from __future__ import annotations
@@ -11,23 +13,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from history_manifest import HISTORIES, recorded_files
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
-from workflow_helpers import HISTORIES
 
 from okot.temporal.connection import data_converter
 from worker import sandbox_runner
 from workflows.trajectory import OkotTrajectory
 
-FILES = sorted(HISTORIES.glob("*.json"))
+FILES = recorded_files()
 
 
 def test_histories_are_present() -> None:
-    names = {f.stem for f in FILES}
-    assert {"full_path_passed", "screening_rejected", "continue_as_new"} <= names
+    names = {f.relative_to(HISTORIES).as_posix() for f in FILES}
+    assert {"0.1.0/full_path_passed.json", "0.1.0/screening_rejected.json",
+            "0.1.0/continue_as_new.json"} <= names
 
 
-@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
+@pytest.mark.parametrize("path", FILES, ids=[f.relative_to(HISTORIES).as_posix() for f in FILES])
 async def test_replay(path: Path) -> None:
     history = WorkflowHistory.from_json(f"okot-{path.stem}", path.read_text())
     replayer = Replayer(

@@ -8,9 +8,9 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+import history_manifest
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -33,11 +33,10 @@ from okot.domain.values import (
 from okot.temporal import trajectories
 from worker import build_worker
 
-HISTORIES = Path(__file__).parent / "histories"
-
+HISTORIES = history_manifest.HISTORIES
 
 def save_history_enabled() -> bool:
-    """Set OKOT_SAVE_HISTORIES=1 to (re)write tests/histories/ from the workflow tests."""
+    """Set OKOT_SAVE_HISTORIES=1 to record new histories into tests/histories/<version>/."""
     return os.environ.get("OKOT_SAVE_HISTORIES") == "1"
 
 
@@ -126,9 +125,14 @@ class Driver:
     async def deadline_events(self) -> list[TimelineEntry]:
         return [e for e in await self.timeline() if e.name == "deadline"]
 
-    async def save_history(self, name: str, directory: Path) -> None:
+    async def save_history(self, name: str) -> None:
+        """Record this trajectory's history as a new file of the current version's
+        folder and append it to the MANIFEST; never overwrites a recorded one."""
         assert self.handle is not None
-        directory.mkdir(parents=True, exist_ok=True)
+        path = history_manifest.target(name)
         handle = self.client.get_workflow_handle(self.handle.id)
         history = await handle.fetch_history()
-        (directory / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x") as out:  # "x": fails if another run wrote it meanwhile
+            out.write(json.dumps(json.loads(history.to_json()), indent=1))
+        history_manifest.append(path)

@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError, is_cancelled_exception
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from okot.domain import deadlines, journey
+    from okot.domain import deadlines, journey, rules_versions
     from okot.domain.changes import Accepted, Rejected
     from okot.domain.effects import RecordRequest
     from okot.domain.messages import (
@@ -98,13 +98,15 @@ class OkotTrajectory:
     async def run(self, request: OpenTrajectory) -> TrajectoryStatus:
         self._per_case = workflow.patched(PER_CASE_PATCH)
         if request.carried is None:
+            self._start_rules()
             self._append(
                 "system", SystemEvent.OPENED.value, SYSTEM_ACTOR, True,
                 f"trajectory opened for OCMW {request.ocmw}", self._status, self._status, (),
                 payload={"registered_jobseeker": request.registered_jobseeker},
             )
         else:
-            workflow.logger.info("continued as new", extra={"stage": self._status.stage.value})
+            workflow.logger.info("continued as new", extra={
+                "stage": self._status.stage.value, "rules_version": self._status.rules_version})
         self._publish()
         try:
             return await self._loop()
@@ -167,12 +169,27 @@ class OkotTrajectory:
             or info.get_current_history_length() >= self._request.continue_as_new_after_events
         )
 
+    def _start_rules(self) -> None:
+        """A new trajectory runs under the newest rules whose patch this run has (a
+        history recorded before that release has not: it replays under its own)."""
+        version = rules_versions.FIRST
+        for candidate in sorted(rules_versions.START_PATCHES, reverse=True):
+            if workflow.patched(rules_versions.START_PATCHES[candidate]):
+                version = candidate
+                break
+        if version != self._status.rules_version:
+            self._status = self._status.model_copy(update={"rules_version": version})
+
     def _continue_as_new(self) -> None:
-        carried = CarriedState(status=self._status, timeline=tuple(self._timeline))
+        """The safe point: the next run goes on under the current rules."""
+        status = rules_versions.upgraded(self._status)
+        carried = CarriedState(status=status, timeline=tuple(self._timeline))
         workflow.logger.info(
             "continuing as new",
             extra={"stage": self._status.stage.value,
-                   "history_length": workflow.info().get_current_history_length()},
+                   "history_length": workflow.info().get_current_history_length(),
+                   "rules_version": self._status.rules_version,
+                   "next_rules_version": status.rules_version},
         )
         workflow.continue_as_new(self._request.model_copy(update={"carried": carried}))
 
@@ -359,6 +376,9 @@ class OkotTrajectory:
     withdraw_signal = _signal(MessageName.WITHDRAW, "Client stops before the start")
     reassign = _update(MessageName.REASSIGN, "Another caseworker or mediator takes over")
     reassign_signal = _signal(MessageName.REASSIGN, "Another caseworker or mediator takes over")
+    update_policy = _update(MessageName.UPDATE_POLICY, "Replace the reminder policy from now on")
+    update_policy_signal = _signal(MessageName.UPDATE_POLICY,
+                                   "Replace the reminder policy from now on")
 
 
 def _actor_of(payload: Any) -> Actor:

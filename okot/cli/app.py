@@ -10,6 +10,8 @@ registration of every command group (the ``okot`` console script is :data:`app`)
 * ``okot status CASE``, ``okot timeline CASE``, ``okot list``: read them (``--json``
   for scripts; :mod:`okot.cli.queries`);
 * ``okot import cohort.csv``: open a cohort of cases (idempotent; :mod:`okot.cli.cohort`);
+* ``okot policy update --query Q FILE``: a new reminder policy for running trajectories
+  (:mod:`okot.cli.policy`);
 * the database commands of :mod:`okot.cli.data` and ``okot outbox``
   (:mod:`okot.cli.outbox`);
 * ``okot case erase CASE``: erase a closed trajectory (:mod:`okot.cli.case`);
@@ -32,7 +34,19 @@ from importlib.metadata import entry_points
 
 import typer
 
-from okot.cli import case, cohort, data, keyring, messages, opening, outbox, queries, tokens, web
+from okot.cli import (
+    case,
+    cohort,
+    data,
+    keyring,
+    messages,
+    opening,
+    outbox,
+    policy,
+    queries,
+    tokens,
+    web,
+)
 from okot.cli.errors import OkotGroup
 from okot.logging import configure_logging
 
@@ -86,4 +100,5 @@ tokens.register(app)
 web.register(app)
 keyring.register(app)
 case.register(app)
+policy.register(app)
 register_plugins(app)

@@ -33,6 +33,8 @@ COMMAND_HELP: dict[MessageName, str] = {
     "the trajectory).",
     MessageName.WITHDRAW: "The client stops before the training starts; closes the trajectory.",
     MessageName.REASSIGN: "Hand the trajectory over to another caseworker and/or mediator.",
+    MessageName.UPDATE_POLICY: "Replace the reminder policy of a running trajectory from now on "
+    "(`okot policy update`).",
 }
 
 _PRIVATE = " Kept in the trajectory, never logged."
@@ -64,6 +66,8 @@ FIELD_HELP: dict[str, str] = {
 MESSAGE_FIELD_HELP: dict[tuple[MessageName, str], str] = {
     (MessageName.RECORD_INFO, "date"): "Date of the info session or talk (not in the future).",
     (MessageName.RECORD_INFO, "channel"): "How the client was informed.",
+    (MessageName.UPDATE_POLICY, "reason"): "Why the policy changes." + _PRIVATE,
+    (MessageName.UPDATE_POLICY, "policy"): "The new reminder policy (a JSON or TOML file).",
     (MessageName.SUBMIT_CANDIDACY, "channel"): "Through which channel the candidacy came.",
     (MessageName.CONFIRM_HANDOVER, "date"): "Date of the warm handover (not in the future).",
     (MessageName.CONFIRM_HANDOVER, "channel"): "How the handover was done (phone preferred).",

@@ -23,6 +23,9 @@ from okot.cli.staff_check import StaffCheck, message_staff_ids
 from okot.domain.messages import MESSAGE_TYPES, Reassign
 from okot.domain.values import MessageName
 
+OWN_COMMANDS = frozenset({MessageName.UPDATE_POLICY})
+"""Messages with a command of their own (``okot policy update``: a policy file, many trajectories)."""
+
 # Parameter names of the generated commands that are not message fields.
 _COMMON_PARAMS = ("case_id", "actor_spec", "as_signal", "as_json")
 
@@ -116,4 +119,6 @@ def _make_message_command(kind: MessageName) -> Callable[..., None]:
 def register(app: typer.Typer) -> None:
     """Add one command per message to ``app``."""
     for kind in MESSAGE_TYPES:
+        if kind in OWN_COMMANDS:
+            continue
         app.command(command_name(kind))(_make_message_command(kind))

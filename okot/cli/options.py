@@ -20,7 +20,8 @@ from okot.domain.values import (
     workflow_id_for,
 )
 
-HUMAN_ROLES: tuple[str, ...] = (Role.CASEWORKER.value, Role.MEDIATOR.value, Role.TEAMLEAD.value)
+HUMAN_ROLES: tuple[str, ...] = (Role.CASEWORKER.value, Role.MEDIATOR.value, Role.TEAMLEAD.value,
+                                Role.OPERATIONS.value)
 DATE_METAVAR = "YYYY-MM-DD"
 
 

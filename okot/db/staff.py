@@ -33,9 +33,10 @@ from okot.logging import get_logger
 log = get_logger(__name__)
 
 COLUMNS = ("id", "role", "name", "email", "phone", "ocmw", "teamlead")
-OPERATIONS = "operations"
-"""Operations staff: no part in any journey; they may read decoded payloads in the
-Temporal Web UI (the web app's codec server, ``/codec``)."""
+OPERATIONS = Role.OPERATIONS.value
+"""Operations staff: organisation-wide; in a journey they may only update the reminder
+policy (``update_policy``); they may read decoded payloads in the Temporal Web UI (the
+web app's codec server, ``/codec``)."""
 STAFF_ROLES = (Role.CASEWORKER.value, Role.MEDIATOR.value, Role.TEAMLEAD.value, OPERATIONS)
 
 

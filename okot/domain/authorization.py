@@ -8,7 +8,9 @@ The sender must hold the role **on this trajectory** (``shared/domain.md``,
   set yet, any mediator may send ``record_info`` and ``submit_candidacy`` (the
   candidacy names the mediator);
 - a teamlead on trajectories whose caseworker is in their team (the status
-  carries the caseworker's teamlead, ``TrajectoryStatus.teamlead``).
+  carries the caseworker's teamlead, ``TrajectoryStatus.teamlead``);
+- operations on every trajectory: their role is organisation-wide, and the rule
+  table lets them send ``update_policy`` only.
 
 :func:`refusal` is applied by :func:`okot.domain.journey.decide` after the
 stage and role checks; :func:`on_case` tells a surface (web, HTTP API) whether
@@ -22,6 +24,9 @@ from okot.domain.values import Actor, MessageName, Role
 
 OPEN_TO_ANY_MEDIATOR = frozenset({MessageName.RECORD_INFO, MessageName.SUBMIT_CANDIDACY})
 """What any mediator may send while the trajectory has no mediator yet."""
+
+ORGANISATION_WIDE = frozenset({Role.OPERATIONS})
+"""Roles not bound to a trajectory: they may send what the rule table allows them anywhere."""
 
 _WHO = {
     Role.CASEWORKER: "this trajectory's caseworker",
@@ -48,7 +53,7 @@ def on_case(status: TrajectoryStatus, actor: Actor) -> bool:
 
 def may_send(status: TrajectoryStatus, actor: Actor, name: MessageName) -> bool:
     """May ``actor`` send ``name`` on this trajectory, as far as the person is concerned?"""
-    if on_case(status, actor):
+    if on_case(status, actor) or actor.role in ORGANISATION_WIDE:
         return True
     return actor.role is Role.MEDIATOR and status.mediator is None and name in OPEN_TO_ANY_MEDIATOR
 

@@ -53,6 +53,7 @@ Change = tuple[TrajectoryStatus, list[Notice], str]
 # ------------------------------------------------------------------ the helpers
 
 CW, MED, TL = Role.CASEWORKER, Role.MEDIATOR, Role.TEAMLEAD
+OPS = Role.OPERATIONS
 
 
 def _today(now: datetime) -> date:

@@ -27,6 +27,7 @@ from okot.domain.changes import (
     _notice,
     _today,
 )
+from okot.domain.rules_versions import sets_overdue
 from okot.domain.status import (
     Deadline,
     Notice,
@@ -185,6 +186,7 @@ def fire_deadlines(status: TrajectoryStatus, now: datetime) -> Accepted | None:
     notices: list[Notice] = []
     update: dict[str, object] = {}
     reminders = escalations = 0
+    overdue = status.overdue
     parts: list[str] = []
     closing = False
     for d in due:
@@ -209,6 +211,7 @@ def fire_deadlines(status: TrajectoryStatus, now: datetime) -> Accepted | None:
             escalations += 1
         else:
             reminders += 1
+        overdue = overdue or sets_overdue(d.kind, status.rules_version)
         parts.append(f"{d.kind.value} due {d.due}")
     new = status.model_copy(
         update={
@@ -216,7 +219,7 @@ def fire_deadlines(status: TrajectoryStatus, now: datetime) -> Accepted | None:
             "streams": streams,
             "reminders_sent": status.reminders_sent + reminders,
             "escalations_sent": status.escalations_sent + escalations,
-            "overdue": status.overdue or bool(reminders or escalations),
+            "overdue": overdue,
             "seq": status.seq + 1,
         }
     )

@@ -22,11 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from okot.domain import authorization
+from okot.domain import authorization, rules_versions
 from okot.domain.calendar import due_at
 from okot.domain.changes import (
     CW,
     MED,
+    OPS,
     TL,
     Accepted,
     Decision,
@@ -82,6 +83,7 @@ RULES: dict[MessageName, Rule] = {
     MessageName.RECORD_EMPLOYMENT: Rule((Stage.FOLLOW_UP,), (CW, MED)),
     MessageName.WITHDRAW: Rule(STAGES_BEFORE_START, (CW,)),
     MessageName.REASSIGN: Rule(OPEN_STAGES, (TL, CW, MED)),
+    MessageName.UPDATE_POLICY: Rule(OPEN_STAGES, (TL, OPS)),
 }
 
 # Messages that answer what a reminder asked for, without moving the stage on.
@@ -129,6 +131,7 @@ def open_trajectory(request: OpenTrajectory, now: datetime) -> TrajectoryStatus:
         stage_since=since,
         opened_at=since,
         policy=request.policy,
+        rules_version=rules_versions.CURRENT,
         seq=1,
     )
     return _with_deadline(status)

@@ -10,6 +10,7 @@ from pydantic import (
     model_validator,
 )
 
+from okot.domain.policy import ReminderPolicy
 from okot.domain.values import (
     Actor,
     CandidacyChannel,
@@ -187,6 +188,14 @@ class Reassign(Message):
         return self
 
 
+class UpdatePolicy(Message):
+    """Replace the reminder policy of a running trajectory from now on (team lead or operations)."""
+
+    name: ClassVar[MessageName] = MessageName.UPDATE_POLICY
+    reason: Text
+    policy: ReminderPolicy
+
+
 MESSAGE_TYPES: dict[MessageName, type[Message]] = {
     cls.name: cls
     for cls in (
@@ -206,6 +215,7 @@ MESSAGE_TYPES: dict[MessageName, type[Message]] = {
         RecordEmployment,
         Withdraw,
         Reassign,
+        UpdatePolicy,
     )
 }
 

@@ -133,6 +133,10 @@ class TrajectoryStatus(Model):
     registration_error: str | None = None
     seq: int = Field(0, description="Number of accepted events so far; keys idempotency.")
     policy: ReminderPolicy = ReminderPolicy()
+    rules_version: int = Field(
+        1, ge=1, description="Version of the journey rules this trajectory runs under "
+        "(okot.domain.rules_versions); 1 for a status recorded before versions existed."
+    )
 
     @property
     def is_open(self) -> bool:

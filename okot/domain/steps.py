@@ -45,8 +45,10 @@ from okot.domain.messages import (
     RecordScreening,
     ScheduleIntake,
     SubmitCandidacy,
+    UpdatePolicy,
     Withdraw,
 )
+from okot.domain.policy import ReminderPolicy
 from okot.domain.status import (
     Candidacy,
     Employment,
@@ -322,6 +324,21 @@ def _reassign(status: TrajectoryStatus, m: Reassign, now: datetime) -> Change:
     return status.model_copy(update=update), notices, "reassigned: " + "; ".join(parts)
 
 
+def _update_policy(status: TrajectoryStatus, m: UpdatePolicy, now: datetime) -> Change:
+    """The new reminder policy applies from now on: the pending deadlines follow from it."""
+    old, new = status.policy, m.policy
+    changed = [f for f in ReminderPolicy.model_fields if getattr(old, f) != getattr(new, f)]
+    if not changed:
+        raise Refusal("the reminder policy is already this one; nothing to change")
+    parts = [f"{f} {_policy_value(getattr(old, f))} -> {_policy_value(getattr(new, f))}"
+             for f in changed]
+    return status.model_copy(update={"policy": new}), [], "reminder policy updated: " + "; ".join(parts)
+
+
+def _policy_value(value: object) -> str:
+    return "/".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+
+
 _HANDLERS: dict[MessageName, Callable[[TrajectoryStatus, Message, datetime], Change]] = {
     MessageName.RECORD_INFO: _record_info,  # type: ignore[dict-item]
     MessageName.RECORD_PRECHECK: _record_precheck,  # type: ignore[dict-item]
@@ -339,4 +356,5 @@ _HANDLERS: dict[MessageName, Callable[[TrajectoryStatus, Message, datetime], Cha
     MessageName.RECORD_EMPLOYMENT: _record_employment,  # type: ignore[dict-item]
     MessageName.WITHDRAW: _withdraw,  # type: ignore[dict-item]
     MessageName.REASSIGN: _reassign,  # type: ignore[dict-item]
+    MessageName.UPDATE_POLICY: _update_policy,  # type: ignore[dict-item]
 }

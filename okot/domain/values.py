@@ -96,6 +96,7 @@ class Role(StrEnum):
     MEDIATOR = "mediator"
     TEAMLEAD = "teamlead"
     SYSTEM = "system"
+    OPERATIONS = "operations"
 
 
 class FollowUpLead(StrEnum):
@@ -149,6 +150,7 @@ class MessageName(StrEnum):
     RECORD_EMPLOYMENT = "record_employment"
     WITHDRAW = "withdraw"
     REASSIGN = "reassign"
+    UPDATE_POLICY = "update_policy"
 
 
 class SystemEvent(StrEnum):
