@@ -4,8 +4,10 @@ The workflow owns time, messages and activities; the rules of the journey
 (what is allowed where, what it changes, which deadline follows) live in
 :mod:`okot.domain.journey`, :mod:`okot.domain.steps` and
 :mod:`okot.domain.deadlines` and are only applied here. The activities it calls
-are in :mod:`workflows.effects`; what it shows of itself (search attributes, Web
-UI details) is in :mod:`workflows.visibility`. Every message of
+are in :mod:`workflows.effects`, carried out beside the main loop by
+:mod:`workflows.effect_runner`; its idempotency keys follow
+:mod:`okot.domain.keys`; what it shows of itself (search attributes, Web UI
+details) is in :mod:`workflows.visibility`. Every message of
 ``shared/domain.md`` is both an Update (validated first: a rejection leaves no
 trace) and a Signal of the same name (an invalid signal changes nothing and is
 recorded in the timeline as rejected).
@@ -13,7 +15,6 @@ recorded in the timeline as rejected).
 
 from __future__ import annotations
 
-from collections import deque
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from okot.domain import deadlines, journey
     from okot.domain.changes import Accepted, Rejected
     from okot.domain.effects import RecordRequest
+    from okot.domain.keys import Keys
     from okot.domain.messages import (
         Message,
         parse_message,
@@ -34,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         CarriedState,
         Notice,
         OpenTrajectory,
+        PendingRecord,
         TimelineEntry,
         TrajectoryStatus,
     )
@@ -47,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from okot.temporal.contract import STATUS_QUERY, TIMELINE_QUERY, WORKFLOW_TYPE
 
 from workflows import effects, visibility
+from workflows.effect_runner import EffectRunner, SerialEffects
 
 PER_CASE_PATCH = "per-case-authorization"
 PER_CASE_RUNNING_PATCH = "per-case-authorization-running"
@@ -55,6 +59,10 @@ for a run that started before it (from its first message handled afresh)."""
 
 TIMELINE_LIMIT = 2000
 """Newest timeline entries kept in the workflow; the database keeps them all."""
+RUN_SCOPED_KEYS = "run-scoped-keys"
+"""Patch: keys scoped by the trajectory id (first execution's run id), see okot.domain.keys."""
+INDEPENDENT_EFFECTS = "independent-effects"
+"""Patch: records and notices carried out beside the main loop (workflows.effect_runner)."""
 
 
 def _update(name: MessageName, description: str) -> Any:
@@ -87,7 +95,20 @@ class OkotTrajectory:
         self._status = journey.open_trajectory(request, workflow.now())
         carried = request.carried
         self._timeline: list[TimelineEntry] = list(carried.timeline) if carried else []
-        self._effects: deque[effects.Effect] = deque()
+        self._keys = _keys(request)
+        self._effects: EffectRunner | SerialEffects
+        if workflow.patched(INDEPENDENT_EFFECTS):
+            self._effects = EffectRunner(
+                self._keys,
+                records=carried.records if carried else (), notices=carried.notices if carried else (),
+                stuck=carried.stuck if carried else (),
+                attention_after=timedelta(seconds=request.attention_after_seconds),
+                record_failed=self._record_failed, notification_failed=self._notification_failed,
+                changed=self._effects_changed,
+            )
+        else:
+            self._effects = SerialEffects(self._keys, record_failed=self._record_failed,
+                                          notification_failed=self._notification_failed)
         self._version = 0
         self._published: dict[str, Any] = {}
         self._per_case = False  # see _check_per_case
@@ -105,6 +126,7 @@ class OkotTrajectory:
             )
         else:
             workflow.logger.info("continued as new", extra={"stage": self._status.stage.value})
+        self._effects.start()  # what the previous run carried
         self._publish()
         try:
             return await self._loop()
@@ -116,20 +138,21 @@ class OkotTrajectory:
                 raise
             if self._status.stage is not Stage.CLOSED:
                 self._apply_system(SystemEvent.CANCELLED, journey.cancel(self._status, workflow.now()))
-            await self._drain()
+            await self._effects.settle()
             return self._status
 
     async def _loop(self) -> TrajectoryStatus:
         while True:
-            await self._drain()
-            if self._status.stage is Stage.CLOSED and not self._effects:
+            await self._effects.drain()
+            if self._status.stage is Stage.CLOSED and not self._effects.owes_main_loop:
+                # Closed: finish every record and notice (a mail may take days), then end.
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                await self._drain()
+                await self._effects.settle()
                 self._publish()
                 return self._status
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                await self._drain()
+                await self._effects.quiesce()
                 if self._status.stage is not Stage.CLOSED:
                     self._continue_as_new()
                 continue
@@ -142,13 +165,14 @@ class OkotTrajectory:
         version = self._version
         deadline = self._status.next_deadline
         if deadline is None:  # pragma: no cover - every open stage has one
-            await workflow.wait_condition(lambda: self._version != version or bool(self._effects))
+            await workflow.wait_condition(
+                lambda: self._version != version or self._effects.owes_main_loop)
             return
         remaining = (deadline.due_at - workflow.now()).total_seconds()
         if remaining > 0:
             try:
                 await workflow.wait_condition(
-                    lambda: self._version != version or bool(self._effects)
+                    lambda: self._version != version or self._effects.owes_main_loop
                     or self._should_continue_as_new(),
                     timeout=timedelta(seconds=remaining),
                     timeout_summary=f"{deadline.kind.value} due {deadline.due.isoformat()}",
@@ -168,11 +192,14 @@ class OkotTrajectory:
         )
 
     def _continue_as_new(self) -> None:
-        carried = CarriedState(status=self._status, timeline=tuple(self._timeline))
+        records, notices, stuck = self._effects.carried()
+        carried = CarriedState(status=self._status, timeline=tuple(self._timeline),
+                               keys=self._keys, records=records, notices=notices, stuck=stuck)
         workflow.logger.info(
             "continuing as new",
             extra={"stage": self._status.stage.value,
-                   "history_length": workflow.info().get_current_history_length()},
+                   "history_length": workflow.info().get_current_history_length(),
+                   "records_carried": len(records), "notices_carried": len(notices)},
         )
         workflow.continue_as_new(self._request.model_copy(update={"carried": carried}))
 
@@ -273,26 +300,28 @@ class OkotTrajectory:
             workflow.logger.info(
                 "message rejected", extra={"message_name": name, "stage": before.stage.value}
             )
-        wf_id = workflow.info().workflow_id
-        record = RecordRequest(workflow_id=wf_id, key=f"{wf_id}:t{number}", entry=entry,
-                               payload=payload, status=after)
-        self._effects.append(effects.Effect(record, notices))
+        self._effects.add(PendingRecord(entry=entry, payload=payload, status=after), notices)
         self._version += 1
         self._publish()
 
     # ------------------------------------------------------------------ effects
-
-    async def _drain(self) -> None:
-        """Carry out every queued effect, in order (see :func:`workflows.effects.drain`)."""
-        await effects.drain(self._effects, self._notification_failed)
 
     def _notification_failed(self, notice: Notice, detail: str) -> None:
         decision = journey.notification_failed(self._status, notice.template, workflow.now())
         self._apply_system(SystemEvent.NOTIFICATION_FAILED, decision,
                            payload={"key": notice.key, "error": detail})
 
+    def _record_failed(self, request: RecordRequest, detail: str) -> None:
+        entry = request.entry
+        self._apply_system(SystemEvent.RECORD_FAILED,
+                           journey.record_failed(self._status, entry.seq, entry.name),
+                           payload={"key": request.key, "error": detail})
+
+    def _effects_changed(self) -> None:
+        self._publish()  # an effect got stuck or done (or crashed: the loop wakes on that)
+
     async def _register(self) -> None:
-        outcome = await effects.register(self._status)
+        outcome = await effects.register(self._status, self._keys)
         if isinstance(outcome, effects.RegistrationFailure):
             if self._status.stage is Stage.REGISTERING:
                 self._apply_system(
@@ -311,7 +340,8 @@ class OkotTrajectory:
     # --------------------------------------------------------------- visibility
 
     def _publish(self) -> None:
-        self._published = visibility.publish(self._status, self._published)
+        self._published = visibility.publish(self._status, self._published,
+                                             self._effects.attention())
 
     # ------------------------------------------------------------------ queries
 
@@ -359,6 +389,16 @@ class OkotTrajectory:
     withdraw_signal = _signal(MessageName.WITHDRAW, "Client stops before the start")
     reassign = _update(MessageName.REASSIGN, "Another caseworker or mediator takes over")
     reassign_signal = _signal(MessageName.REASSIGN, "Another caseworker or mediator takes over")
+
+
+def _keys(request: OpenTrajectory) -> Keys:
+    """The trajectory's key scheme: carried, or decided when it opens (okot.domain.keys)."""
+    carried, info = request.carried, workflow.info()
+    if carried is not None:
+        return carried.keys or Keys.legacy(info.workflow_id, request.case_id)
+    if workflow.patched(RUN_SCOPED_KEYS):
+        return Keys.run_scoped(info.first_execution_run_id or info.run_id)
+    return Keys.legacy(info.workflow_id, request.case_id)
 
 
 def _actor_of(payload: Any) -> Actor:

@@ -1,8 +1,9 @@
 """The notification outbox: every notice queued once, and its delivery state.
 
 * :func:`put_notification`: queue a notice, once per idempotency key;
-* :func:`mark_notification`: record a delivery attempt (``sent``/``failed``)
-  or put it back (``queued``);
+* :func:`mark_notification`: record a delivery attempt: ``sent``, ``failed`` (for
+  good) or ``queued`` with the error it met (retried later); ``attempts`` and
+  ``last_attempt_at`` count every attempt, so a backlog shows while it builds up;
 * :func:`get_notification` / :func:`list_notifications`: read it (the
   ``notify`` activity, ``okot outbox``).
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Engine
 
 from okot.db.engine import (
@@ -54,6 +55,7 @@ def put_notification(engine: Engine, request: NotifyRequest) -> tuple[int, bool]
             dialect_insert(conn, OUTBOX)
             .values(
                 key=notice.key,
+                trajectory_id=request.trajectory,
                 workflow_id=request.workflow_id,
                 case_id=_case_id(request.workflow_id, notice.context),
                 template=notice.template,
@@ -86,15 +88,15 @@ def mark_notification(
     error: str | None = None,
     message_id: str | None = None,
 ) -> None:
-    """Record a delivery attempt (``sent``/``failed``) or put it back (``queued``)."""
+    """Record a delivery attempt: ``sent``, ``failed`` for good, or ``queued`` again
+    (with the ``error`` it met: no personal data) to be retried."""
     if state not in OUTBOX_STATES:
         raise ValueError(f"state must be one of {', '.join(OUTBOX_STATES)}, not {state!r}")
     o = OUTBOX.c
-    values: dict[str, Any] = {"state": state}
-    if state != "queued":
-        values["attempts"] = o.attempts + 1
+    now = utc_now()
+    values: dict[str, Any] = {"state": state, "attempts": o.attempts + 1, "last_attempt_at": now}
     if state == "sent":
-        values["sent_at"] = utc_now()
+        values["sent_at"] = now
         values["last_error"] = None
     if error is not None:
         values["last_error"] = error
@@ -119,10 +121,13 @@ def get_notification(engine: Engine, outbox_id: int) -> Outbox:
 def list_notifications(
     engine: Engine, failed_only: bool = False, case_id: str | None = None
 ) -> list[Outbox]:
-    """Outbox rows, oldest first; only failed ones, or one case's, on request."""
-    query = select(Outbox).order_by(OUTBOX.c.id)
+    """Outbox rows, oldest first; one case's on request; with ``failed_only`` those whose
+    last delivery attempt failed: given up (``failed``) or still retried (``queued``
+    with attempts)."""
+    o = OUTBOX.c
+    query = select(Outbox).order_by(o.id)
     if failed_only:
-        query = query.where(OUTBOX.c.state == "failed")
+        query = query.where(or_(o.state == "failed", and_(o.state == "queued", o.attempts > 0)))
     if case_id is not None:
         query = query.where(OUTBOX.c.case_id == case_id)
     with session(engine) as s:
