@@ -1,8 +1,10 @@
 """The ``notify`` activity: one notification, through the outbox, delivered once.
 
 The notice is written to the outbox under its idempotency key first; it is
-sent only if the outbox does not already hold it as sent, so a retry after a
-crash never sends the same key twice once the first send was recorded. Every
+sent only if the outbox does not already hold it as sent, and only by the attempt
+that claimed it (an attempt still running elsewhere holds it for up to
+:data:`CLAIM`), so the same key is never sent twice once the first send was
+recorded. Every
 attempt is counted in the outbox with what it met (``okot outbox --failed``
 shows a backlog while the mail server is down); a database failure is reported
 as one safe line (:mod:`okot.db.failures`).
@@ -11,6 +13,7 @@ as one safe line (:mod:`okot.db.failures`).
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,6 +30,8 @@ from okot.errors import ExternalFailure, PermanentFailure
 from okot.mail.delivery import Delivery
 
 ERROR_TEXT_LIMIT = 200
+CLAIM = timedelta(seconds=90)
+"""How long one attempt may hold a notice (longer than the activity's 60 s)."""
 
 
 def attempt_error(err: Exception) -> str:
@@ -70,6 +75,14 @@ class NotifyActivities:
         if self._delivery is None:
             activity.logger.info("notification queued", extra={**log, "new_row": created})
             return NotifyResult(outbox_id=outbox_id, state="queued")
+        claim = await asyncio.to_thread(outbox.claim_notification, self._engine, outbox_id, CLAIM)
+        if claim == "sent":
+            activity.logger.info("notification already sent", extra=log)
+            return NotifyResult(outbox_id=outbox_id, state="sent")
+        if claim == "busy":  # an earlier attempt is still delivering it: retried later
+            activity.logger.info("notification being delivered by another attempt", extra=log)
+            raise ApplicationError("another attempt is delivering this notification",
+                                   type="DeliveryInProgress")
         try:
             message_id = await self._delivery.deliver(notice, outbox_id)
         except PermanentFailure as err:

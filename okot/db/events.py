@@ -15,7 +15,9 @@ events happen after the Reset) is not skipped: that row and every later row of
 the abandoned branch are kept but marked superseded, the new event is recorded
 as the current row, the abandoned branch's stage visits are dropped and the
 snapshot follows the new branch. A retry (same event, same ``at``) changes
-nothing.
+nothing. An attempt of the abandoned branch that completes late (a current row
+with a lower ``seq`` is newer than its event) is kept as superseded at once and
+touches neither the snapshot nor the stage history.
 
 Payloads may hold free text: it is stored (without NUL characters, which
 PostgreSQL cannot store), never logged. Log lines carry ids, codes, stages and
@@ -77,14 +79,17 @@ def _statements(dialect: str) -> dict[str, Any]:
                   and_(t.event_at == new.event_at, t.event_seq < new.event_seq)),
     ).returning(t.trajectory_id)
     tid: Any = bindparam("tid")
-    seq: Any = bindparam("seq")
+    seq: Any = bindparam("b_seq")
     return {
         "audit": ins(AUDIT_LOG)
         .on_conflict_do_nothing(index_elements=[a.key], index_where=a.superseded_at.is_(None))
         .returning(a.id),
         "recorded": select(a.at).where(a.key == bindparam("key"), a.superseded_at.is_(None)),
+        "overtaken": select(a.id).where(a.trajectory_id == tid, a.seq < seq, a.at > bindparam("b_at"),
+                                        a.superseded_at.is_(None)).limit(1),
+        "kept": select(a.id).where(a.key == bindparam("key"), a.at == bindparam("b_at")).limit(1),
         "supersede": update(AUDIT_LOG)
-        .where(a.trajectory_id == tid, a.seq >= seq, a.at < bindparam("at"),
+        .where(a.trajectory_id == tid, a.seq >= seq, a.at < bindparam("b_at"),
                a.superseded_at.is_(None))
         .values(superseded_at=bindparam("now")),
         "forget": delete(STAGE_VISIT).where(v.trajectory_id == tid, v.entered_seq >= seq),
@@ -223,11 +228,11 @@ def _enter_stage(
     visit_id = conn.execute(st["visit"], values).scalar()
     if visit_id is None:
         return
-    before = conn.execute(st["before"], {"tid": tid, "seq": seq}).first()
+    before = conn.execute(st["before"], {"tid": tid, "b_seq": seq}).first()
     if before is not None:
         conn.execute(st["leave"], {"visit_id": before.id, "left": at,
                                    "days": _stage_days(before.entered_at, at)})
-    after = conn.execute(st["after"], {"tid": tid, "seq": seq}).first()
+    after = conn.execute(st["after"], {"tid": tid, "b_seq": seq}).first()
     if after is not None:
         conn.execute(st["leave"], {"visit_id": visit_id, "left": after.entered_at,
                                    "days": _stage_days(at, after.entered_at)})
@@ -245,8 +250,8 @@ def _supersede_abandoned(conn: Connection, request: RecordRequest, now: datetime
     recorded = conn.execute(st["recorded"], {"key": request.key}).scalar()
     if recorded is None or not recorded < entry.at:
         return 0
-    where = {"tid": request.trajectory, "seq": entry.seq}
-    superseded = int(conn.execute(st["supersede"], {**where, "at": entry.at, "now": now}).rowcount)
+    where = {"tid": request.trajectory, "b_seq": entry.seq}
+    superseded = int(conn.execute(st["supersede"], {**where, "b_at": entry.at, "now": now}).rowcount)
     conn.execute(st["forget"], where)
     last = conn.execute(st["before"], where).first()  # left for a visit that was dropped
     if last is not None:
@@ -266,7 +271,10 @@ def record_event(engine: Engine, request: RecordRequest) -> bool:
     entry = request.entry
     now = utc_now()
     with write(engine) as conn:
-        superseded = _supersede_abandoned(conn, request, now)
+        st = _statements(conn.dialect.name)
+        where = {"tid": request.trajectory, "b_seq": entry.seq, "b_at": entry.at}
+        overtaken = conn.execute(st["overtaken"], where).first() is not None
+        superseded = 0 if overtaken else _supersede_abandoned(conn, request, now)
         audit = {
             "key": request.key,
             "trajectory_id": request.trajectory,
@@ -286,8 +294,16 @@ def record_event(engine: Engine, request: RecordRequest) -> bool:
             "payload": jsonable(request.payload),
             "recorded_at": now,
         }
+        if overtaken:  # a late attempt of a branch a Reset abandoned: kept, not current
+            if conn.execute(st["kept"], {"key": request.key, "b_at": entry.at}).first() is not None:
+                return False
+            conn.execute(AUDIT_LOG.insert(), {**audit, "superseded_at": now})
+            log.info("event of an abandoned branch kept as superseded",
+                     workflow_id=request.workflow_id, trajectory_id=request.trajectory,
+                     seq=entry.seq, message=entry.name)
+            return True
         # (not rowcount, which SQLAlchemy may not know: the statement RETURNs the new id)
-        if conn.execute(_statements(conn.dialect.name)["audit"], audit).first() is None:
+        if conn.execute(st["audit"], audit).first() is None:
             log.info("event already recorded", workflow_id=request.workflow_id,
                      trajectory_id=request.trajectory, seq=entry.seq, message=entry.name)
             return False

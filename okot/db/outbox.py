@@ -4,6 +4,9 @@
 * :func:`mark_notification`: record a delivery attempt: ``sent``, ``failed`` (for
   good) or ``queued`` with the error it met (retried later); ``attempts`` and
   ``last_attempt_at`` count every attempt, so a backlog shows while it builds up;
+* :func:`claim_notification`: take the right to deliver it for a while, so that two
+  attempts at once (one still running after its run continued as new or was reset,
+  or after a timeout) never both send it;
 * :func:`get_notification` / :func:`list_notifications`: read it (the
   ``notify`` activity, ``okot outbox``).
 
@@ -13,6 +16,7 @@ text: it is stored, never logged. Log lines carry ids, codes and templates only.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -81,6 +85,26 @@ def put_notification(engine: Engine, request: NotifyRequest) -> tuple[int, bool]
     return outbox_id, created
 
 
+def claim_notification(engine: Engine, outbox_id: int, lease: timedelta) -> str:
+    """Claim ``outbox_id`` for one delivery attempt of at most ``lease``: ``"claimed"``,
+    ``"sent"`` (nothing to do) or ``"busy"`` (another attempt is delivering it now)."""
+    o = OUTBOX.c
+    now = utc_now()
+    with write(engine) as conn:
+        claimed = conn.execute(
+            update(OUTBOX)
+            .where(o.id == outbox_id, o.state != "sent",
+                   or_(o.claimed_until.is_(None), o.claimed_until < now))
+            .values(claimed_until=now + lease)
+        ).rowcount
+        if claimed:
+            return "claimed"
+        state = conn.execute(select(o.state).where(o.id == outbox_id)).scalar_one_or_none()
+    if state is None:
+        raise LookupError(f"no notification with outbox id {outbox_id}")
+    return "sent" if state == "sent" else "busy"
+
+
 def mark_notification(
     engine: Engine,
     outbox_id: int,
@@ -94,7 +118,8 @@ def mark_notification(
         raise ValueError(f"state must be one of {', '.join(OUTBOX_STATES)}, not {state!r}")
     o = OUTBOX.c
     now = utc_now()
-    values: dict[str, Any] = {"state": state, "attempts": o.attempts + 1, "last_attempt_at": now}
+    values: dict[str, Any] = {"state": state, "attempts": o.attempts + 1, "last_attempt_at": now,
+                              "claimed_until": None}
     if state == "sent":
         values["sent_at"] = now
         values["last_error"] = None

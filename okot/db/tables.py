@@ -275,6 +275,8 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = _text()
     created_at: datetime = _when(nullable=False)
     last_attempt_at: datetime | None = _when()
+    claimed_until: datetime | None = _when()
+    """While an attempt is delivering: no other attempt sends the same notice before then."""
     sent_at: datetime | None = _when()
     message_id: str | None = _id(300, nullable=True)
 

@@ -9,7 +9,7 @@ The snapshot keeps the moment and timeline number of its event (``event_at``,
 ``event_seq``: the newest event wins, also across a Temporal Reset); audit rows of
 a branch a Reset abandoned are kept as superseded (``superseded_at``) and the key
 is unique among the current rows only; the outbox records when the last delivery
-attempt was made.
+attempt was made and which attempt is delivering (``claimed_until``).
 
 Revision ID: 0005
 Revises: 0004
@@ -83,6 +83,7 @@ def upgrade() -> None:
     _add_trajectory_id("outbox")
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True))
         batch.alter_column("trajectory_id", nullable=False)
         batch.create_index("ix_outbox_trajectory_id", ["trajectory_id"])
     _add_trajectory_id("registration")
@@ -99,6 +100,7 @@ def downgrade() -> None:
         batch.drop_column("trajectory_id")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_index("ix_outbox_trajectory_id")
+        batch.drop_column("claimed_until")
         batch.drop_column("last_attempt_at")
         batch.drop_column("trajectory_id")
 
