@@ -93,7 +93,7 @@ def test_a_reopened_case_keeps_both_trajectories_apart(db: Engine) -> None:
     assert snapshot(db, "run-one")["status"] == first.status.model_dump(mode="json")
     newest = snapshot(db, "run-two")
     assert newest["status"] == second.status.model_dump(mode="json") and newest["is_open"]
-    assert [v[0] for v in visits(db, "run-two")][0] == "orientation"
+    assert visits(db, "run-two")[0][0] == "orientation"
     # the caseload shows the case once: its open (newest) trajectory
     (item,) = [i for i in caseload(db, CW) if i.case_id == CASE]
     assert item.stage == second.status.stage.value

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import (
+    CURRENT_HISTORIES,
     CW,
     CW2,
-    HISTORIES,
     MED,
     TL,
     Driver,
@@ -109,7 +109,7 @@ async def finish(d: Driver, name: str) -> TrajectoryStatus:
     assert d.handle is not None
     result = await d.client.get_workflow_handle(d.handle.id, result_type=TrajectoryStatus).result()
     if save_history_enabled():
-        await d.save_history(name, HISTORIES)
+        await d.save_history(name, CURRENT_HISTORIES)
     return result
 
 

@@ -34,10 +34,14 @@ from okot.temporal import trajectories
 from worker import build_worker
 
 HISTORIES = Path(__file__).parent / "histories"
+CURRENT_HISTORIES = HISTORIES / "0.2.0"
+"""Where the workflow tests write histories (OKOT_SAVE_HISTORIES=1): the current version's
+folder; the released ones are append-only and never rewritten."""
 
 
 def save_history_enabled() -> bool:
-    """Set OKOT_SAVE_HISTORIES=1 to (re)write tests/histories/ from the workflow tests."""
+    """Set OKOT_SAVE_HISTORIES=1 to write the current version's histories from the workflow
+    tests (:data:`CURRENT_HISTORIES`)."""
     return os.environ.get("OKOT_SAVE_HISTORIES") == "1"
 
 
@@ -126,9 +130,9 @@ class Driver:
     async def deadline_events(self) -> list[TimelineEntry]:
         return [e for e in await self.timeline() if e.name == "deadline"]
 
-    async def save_history(self, name: str, directory: Path) -> None:
+    async def save_history(self, name: str, directory: Path, run_id: str | None = None) -> None:
         assert self.handle is not None
         directory.mkdir(parents=True, exist_ok=True)
-        handle = self.client.get_workflow_handle(self.handle.id)
+        handle = self.client.get_workflow_handle(self.handle.id, run_id=run_id)
         history = await handle.fetch_history()
         (directory / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))

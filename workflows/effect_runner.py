@@ -22,7 +22,9 @@ deadlines, stage changes and the jobseeker registration go on):
 
 Runs started before the ``independent-effects`` patch replay with
 :class:`SerialEffects`: the main loop drains one queue, each event's record then
-its notices (:func:`workflows.effects.drain`).
+its notices (:func:`workflows.effects.drain`); :func:`effects_for` decides which
+when a run starts. :func:`keys_for` decides the trajectory's idempotency keys
+(:mod:`okot.domain.keys`) when it opens (``run-scoped-keys`` patch).
 
 Task order is deterministic: records in event order, notices in the order they
 were queued (dicts, never sets, are iterated).
@@ -42,11 +44,15 @@ from temporalio.exceptions import ActivityError, is_cancelled_exception
 with workflow.unsafe.imports_passed_through():
     from okot.domain.effects import NotifyRequest, RecordRequest
     from okot.domain.keys import Keys
-    from okot.domain.status import Notice, PendingRecord
+    from okot.domain.status import Notice, OpenTrajectory, PendingRecord
     from okot.domain.values import SystemEvent
 
 from workflows import effects
 
+RUN_SCOPED_KEYS = "run-scoped-keys"
+"""Patch: keys scoped by the trajectory id (the first execution's run id)."""
+INDEPENDENT_EFFECTS = "independent-effects"
+"""Patch: records and notices carried out beside the main loop (:class:`EffectRunner`)."""
 ATTENTION_AFTER = timedelta(minutes=5)
 """An effect not done after this long is shown to operations (OkotAttention); the
 default of ``OpenTrajectory.attention_after_seconds``."""
@@ -175,7 +181,7 @@ class EffectRunner:
         never silently loses an effect."""
         try:
             await work
-        except BaseException as err:
+        except Exception as err:  # (not the coroutine being closed: an eviction)
             self._crash = err
             self._changed()
 
@@ -244,9 +250,14 @@ class EffectRunner:
         self._changed()
         try:
             await call(None if give_up is None else max(give_up - window, window))
-        finally:
-            del self._stuck[key]
-            self._changed()
+        except ActivityError:
+            self._unstick(key)
+            raise
+        self._unstick(key)  # (not in a finally: a workflow evicted from the cache ends here)
+
+    def _unstick(self, key: str) -> None:
+        del self._stuck[key]
+        self._changed()
 
 
 def _lane(notice: Notice) -> tuple[str, str]:
@@ -294,3 +305,34 @@ class SerialEffects:
 
     def attention(self) -> tuple[str, ...] | None:
         return None  # not tracked: these runs publish no OkotAttention
+
+
+def keys_for(request: OpenTrajectory) -> Keys:
+    """The trajectory's keys: carried, or decided once when it opens: scoped by the first
+    execution's run id (kept by continue-as-new and Reset), or, in trajectories opened
+    before that patch, the legacy scheme they wrote their rows under."""
+    carried, info = request.carried, workflow.info()
+    if carried is not None:
+        return carried.keys or Keys.legacy(info.workflow_id, request.case_id)
+    if workflow.patched(RUN_SCOPED_KEYS):
+        return Keys.run_scoped(info.first_execution_run_id or info.run_id)
+    return Keys.legacy(info.workflow_id, request.case_id)
+
+
+def effects_for(
+    request: OpenTrajectory, keys: Keys, *, record_failed: effects.RecordFailed,
+    notification_failed: effects.NotificationFailed, changed: Changed,
+) -> EffectRunner | SerialEffects:
+    """How this run carries out its effects (decided when it starts), resuming what the
+    previous run carried."""
+    if not workflow.patched(INDEPENDENT_EFFECTS):
+        return SerialEffects(keys, record_failed=record_failed,
+                             notification_failed=notification_failed)
+    carried = request.carried
+    return EffectRunner(
+        keys,
+        records=carried.records if carried else (), notices=carried.notices if carried else (),
+        stuck=carried.stuck if carried else (),
+        attention_after=timedelta(seconds=request.attention_after_seconds),
+        record_failed=record_failed, notification_failed=notification_failed, changed=changed,
+    )

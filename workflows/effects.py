@@ -25,6 +25,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
+    RetryState,
     TimeoutError,
     TimeoutType,
     is_cancelled_exception,
@@ -89,9 +90,11 @@ async def notify(request: NotifyRequest, within: timedelta | None = NOTIFY_GIVE_
 
 
 def timed_out(err: ActivityError) -> bool:
-    """The activity's schedule-to-close timeout expired (retrying until then did not help)."""
+    """The activity ran out of its schedule-to-close time: during an attempt, or because
+    the next retry would come after it (then the cause is the last attempt's failure)."""
     cause = err.cause
-    return isinstance(cause, TimeoutError) and cause.type is TimeoutType.SCHEDULE_TO_CLOSE
+    return err.retry_state is RetryState.TIMEOUT or (
+        isinstance(cause, TimeoutError) and cause.type is TimeoutType.SCHEDULE_TO_CLOSE)
 
 
 def failure_text(err: ActivityError, fallback: str) -> str:

@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
     from okot.domain import deadlines, journey
     from okot.domain.changes import Accepted, Rejected
     from okot.domain.effects import RecordRequest
-    from okot.domain.keys import Keys
     from okot.domain.messages import (
         Message,
         parse_message,
@@ -50,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from okot.temporal.contract import STATUS_QUERY, TIMELINE_QUERY, WORKFLOW_TYPE
 
 from workflows import effects, visibility
-from workflows.effect_runner import EffectRunner, SerialEffects
+from workflows.effect_runner import effects_for, keys_for
 
 PER_CASE_PATCH = "per-case-authorization"
 PER_CASE_RUNNING_PATCH = "per-case-authorization-running"
@@ -59,10 +58,6 @@ for a run that started before it (from its first message handled afresh)."""
 
 TIMELINE_LIMIT = 2000
 """Newest timeline entries kept in the workflow; the database keeps them all."""
-RUN_SCOPED_KEYS = "run-scoped-keys"
-"""Patch: keys scoped by the trajectory id (first execution's run id), see okot.domain.keys."""
-INDEPENDENT_EFFECTS = "independent-effects"
-"""Patch: records and notices carried out beside the main loop (workflows.effect_runner)."""
 
 
 def _update(name: MessageName, description: str) -> Any:
@@ -95,20 +90,10 @@ class OkotTrajectory:
         self._status = journey.open_trajectory(request, workflow.now())
         carried = request.carried
         self._timeline: list[TimelineEntry] = list(carried.timeline) if carried else []
-        self._keys = _keys(request)
-        self._effects: EffectRunner | SerialEffects
-        if workflow.patched(INDEPENDENT_EFFECTS):
-            self._effects = EffectRunner(
-                self._keys,
-                records=carried.records if carried else (), notices=carried.notices if carried else (),
-                stuck=carried.stuck if carried else (),
-                attention_after=timedelta(seconds=request.attention_after_seconds),
-                record_failed=self._record_failed, notification_failed=self._notification_failed,
-                changed=self._effects_changed,
-            )
-        else:
-            self._effects = SerialEffects(self._keys, record_failed=self._record_failed,
-                                          notification_failed=self._notification_failed)
+        self._keys = keys_for(request)
+        self._effects = effects_for(request, self._keys, record_failed=self._record_failed,
+                                    notification_failed=self._notification_failed,
+                                    changed=self._effects_changed)
         self._version = 0
         self._published: dict[str, Any] = {}
         self._per_case = False  # see _check_per_case
@@ -389,16 +374,6 @@ class OkotTrajectory:
     withdraw_signal = _signal(MessageName.WITHDRAW, "Client stops before the start")
     reassign = _update(MessageName.REASSIGN, "Another caseworker or mediator takes over")
     reassign_signal = _signal(MessageName.REASSIGN, "Another caseworker or mediator takes over")
-
-
-def _keys(request: OpenTrajectory) -> Keys:
-    """The trajectory's key scheme: carried, or decided when it opens (okot.domain.keys)."""
-    carried, info = request.carried, workflow.info()
-    if carried is not None:
-        return carried.keys or Keys.legacy(info.workflow_id, request.case_id)
-    if workflow.patched(RUN_SCOPED_KEYS):
-        return Keys.run_scoped(info.first_execution_run_id or info.run_id)
-    return Keys.legacy(info.workflow_id, request.case_id)
 
 
 def _actor_of(payload: Any) -> Actor:
