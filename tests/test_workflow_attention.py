@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowHandle
@@ -19,6 +20,7 @@ from okot.domain.messages import RecordEnd, Withdraw
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import Closure
 from okot.temporal import search_attributes as sa
+from okot.temporal import trajectories
 from worker import build_worker
 
 
@@ -56,17 +58,23 @@ async def test_a_stuck_mail_is_shown_to_operations_until_it_is_delivered(
         assert row.state == "queued" and row.attempts >= 1
         assert (await d.status()).stage.value == "awaiting_agreement"
 
+        s = await d.update(Withdraw(actor=CW, reason="stopt"))
+        assert s.closure is Closure.WITHDRAWN
+        with pytest.raises(trajectories.AlreadyOpen, match="closed but still delivering"):
+            await Driver(dev_env, case_id, task_queue).open()
+
         mail.up = True
         await until(lambda: _cleared(handle), "OkotAttention cleared once delivered", timeout=40)
         assert "**Attention:**" not in await details(handle)
-        s = await d.update(Withdraw(actor=CW, reason="stopt"))
-        assert s.closure is Closure.WITHDRAWN
         await handle.result()
         if save_history_enabled():
             await d.save_history("smtp_down_attention", CURRENT_HISTORIES)
+        reopened = await Driver(dev_env, case_id, task_queue).open()
+        assert reopened.stage.value == "orientation"
     rows = store.list_notifications(engine, case_id=case_id)
     assert rows and all(r.state == "sent" for r in rows)
     assert set(mail.sent.values()) == {1} and sorted(mail.sent) == sorted(r.key for r in rows)
+    assert {r.template for r in rows} >= {"candidacy_submitted", "withdrawn"}
 
 
 async def _listed(env: WorkflowEnvironment, query: str) -> list[str]:
