@@ -1,4 +1,4 @@
-"""Migration 0002 on a database with rows: every row gets its trajectory (the legacy
+"""Migration 0003 on a database with rows: every row gets its trajectory (the legacy
 key scheme's, the workflow id) and the trajectories running under it go on recording.
 On SQLite and PostgreSQL."""
 
@@ -18,7 +18,13 @@ from db_fixtures import PG_URL, postgres_reachable, simulate
 from sqlalchemy import MetaData, create_engine, func, select, text
 from sqlalchemy.engine import Engine
 
-from okot.db.engine import alembic_config, create_engine_for, current_revision, upgrade
+from okot.db.engine import (
+    alembic_config,
+    create_engine_for,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from okot.db.events import record_event, snapshot_values
 from okot.db.tables import TRAJECTORY
 from okot.db.writes import jsonable, utc_now
@@ -110,7 +116,7 @@ def test_existing_rows_belong_to_their_legacy_trajectory(empty: Engine) -> None:
     done, running = requests[:-1], requests[-1]
     write_as_0001(empty, done)
 
-    assert upgrade(empty) == ("0001", "0002")
+    assert upgrade(empty) == ("0001", head_revision())
     meta = MetaData()
     meta.reflect(empty)
     workflow_id = done[0].workflow_id

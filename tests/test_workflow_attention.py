@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from test_workflow_effects import Mailbox, audited, until
 from workflow_helpers import CURRENT_HISTORIES, CW, MED, Driver, candidacy, save_history_enabled
 
-from okot.db import store
+from okot.db import outbox
 from okot.domain.messages import RecordEnd, Withdraw
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import Closure
@@ -54,7 +54,7 @@ async def test_a_stuck_mail_is_shown_to_operations_until_it_is_delivered(
         assert found == [d.handle.id]
         shown = await details(handle)
         assert "**Attention:**" in shown and "`notify caseworker: candidacy_submitted`" in shown
-        (row,) = store.list_notifications(engine, failed_only=True, case_id=case_id)
+        (row,) = outbox.list_notifications(engine, failed_only=True, case_id=case_id)
         assert row.state == "queued" and row.attempts >= 1
         assert (await d.status()).stage.value == "awaiting_agreement"
 
@@ -71,7 +71,7 @@ async def test_a_stuck_mail_is_shown_to_operations_until_it_is_delivered(
             await d.save_history("smtp_down_attention", CURRENT_HISTORIES)
         reopened = await Driver(dev_env, case_id, task_queue).open()
         assert reopened.stage.value == "orientation"
-    rows = store.list_notifications(engine, case_id=case_id)
+    rows = outbox.list_notifications(engine, case_id=case_id)
     assert rows and all(r.state == "sent" for r in rows)
     assert set(mail.sent.values()) == {1} and sorted(mail.sent) == sorted(r.key for r in rows)
     assert {r.template for r in rows} >= {"candidacy_submitted", "withdrawn"}
@@ -118,7 +118,7 @@ async def test_continue_as_new_carries_a_stuck_mail_and_it_is_delivered_once(
         await handle.result()
         if save_history_enabled():
             await d.save_history("continue_as_new_carrying", CURRENT_HISTORIES)
-    (row,) = [r for r in store.list_notifications(engine, case_id=case_id)
+    (row,) = [r for r in outbox.list_notifications(engine, case_id=case_id)
               if r.template == "candidacy_submitted"]
     assert row.state == "sent" and row.attempts >= 2
     assert mail.sent[row.key] == 1 and set(mail.sent.values()) == {1}

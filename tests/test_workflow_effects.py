@@ -18,7 +18,7 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import CURRENT_HISTORIES, CW, Driver, candidacy, save_history_enabled
 
-from okot.db import store
+from okot.db import outbox
 from okot.db.caseload import caseload
 from okot.db.tables import AUDIT_LOG, TRAJECTORY
 from okot.domain.messages import GiveAgreement, RecordPrecheck, Withdraw
@@ -110,8 +110,8 @@ async def test_a_case_reopened_after_withdrawal_is_a_trajectory_of_its_own(
     assert list(rows) == [one, two], "one snapshot per trajectory, keyed by its first run id"
     assert (rows[one]["stage"], rows[one]["closure"]) == ("closed", "withdrawn")
     assert (rows[two]["stage"], rows[two]["is_open"]) == ("awaiting_agreement", True)
-    outbox = store.list_notifications(engine, case_id=case_id)
-    candidacy_rows = [r for r in outbox if r.template == "candidacy_submitted"]
+    rows = outbox.list_notifications(engine, case_id=case_id)
+    candidacy_rows = [r for r in rows if r.template == "candidacy_submitted"]
     assert [r.trajectory_id for r in candidacy_rows] == [one, two]
     assert all(r.state == "sent" for r in candidacy_rows)
     assert all(count == 1 for count in mail.sent.values())
@@ -152,7 +152,7 @@ async def test_smtp_down_delays_no_record_registration_or_closing(
 
 
 def _retried(engine: Engine, case_id: str, count: int) -> list[Any] | None:
-    rows = store.list_notifications(engine, failed_only=True, case_id=case_id)
+    rows = outbox.list_notifications(engine, failed_only=True, case_id=case_id)
     return rows if len(rows) == count else None
 
 

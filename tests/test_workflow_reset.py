@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from test_workflow_effects import Mailbox, audited, snapshots, until
 from workflow_helpers import CW, Driver, candidacy
 
-from okot.db import store
+from okot.db import outbox
 from okot.db.tables import AUDIT_LOG
 from okot.domain.messages import Withdraw
 from okot.domain.status import TrajectoryStatus
@@ -90,8 +90,8 @@ async def test_reset_leaves_a_correct_audit_log_snapshot_and_outbox(
     rows = snapshots(engine, d.handle.id)
     assert list(rows) == [trajectory], "the same trajectory: keys survive the Reset"
     assert (rows[trajectory]["stage"], rows[trajectory]["closure"]) == ("closed", "withdrawn")
-    outbox = store.list_notifications(engine, case_id=case_id)
-    assert [r.template for r in outbox].count("candidacy_submitted") == 1
+    sent = outbox.list_notifications(engine, case_id=case_id)
+    assert [r.template for r in sent].count("candidacy_submitted") == 1
     assert set(mail.sent.values()) == {1}, "no mail twice"
     assert mail.templates.count("candidacy_submitted") == 1
 
