@@ -11,7 +11,8 @@ deadlines, stage changes and the jobseeker registration go on):
   and no mail to anyone else;
 * an effect still not done after ``attention_after`` (default
   :data:`ATTENTION_AFTER`) is **stuck**: the workflow shows it (search attribute
-  ``OkotAttention``, the Web UI's current details) and logs it, until it is done.
+  ``OkotAttention``, the Web UI's current details), logs it and counts it (metric
+  ``okot_side_effects_stuck``, label ``effect``: ``record`` or ``notify``), until it is done.
   The activity's first call has that as its schedule-to-close timeout and a second
   call goes on after it: durable time, no wall clock and no extra timer in the
   history while all is well;
@@ -247,6 +248,9 @@ class EffectRunner:
         self._stuck[key] = label
         workflow.logger.warning("side effect not done after %d seconds",
                                 int(window.total_seconds()), extra={"effect": label})
+        workflow.metric_meter().create_counter(
+            "okot_side_effects_stuck", "Records and notices not done within the attention window"
+        ).add(1, {"effect": label.split(" ", 1)[0]})
         self._changed()
         try:
             await call(None if give_up is None else max(give_up - window, window))
