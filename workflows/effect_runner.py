@@ -9,8 +9,8 @@ deadlines, stage changes and the jobseeker registration go on):
 * **notices** each run as their own task, at most :data:`NOTICE_CONCURRENCY` at a
   time, in order per recipient; one that cannot be delivered yet delays no record
   and no mail to anyone else;
-* an effect still not done after ``attention_after`` (default
-  :data:`ATTENTION_AFTER`) is **stuck**: the workflow shows it (search attribute
+* an effect not done within ``attention_after`` (default :data:`ATTENTION_AFTER`;
+  sooner when its next retry would come after that) is **stuck**: the workflow shows it (search attribute
   ``OkotAttention``, the Web UI's current details), logs it and counts it (metric
   ``okot_side_effects_stuck``, label ``effect``: ``record`` or ``notify``), until it is done.
   The activity's first call has that as its schedule-to-close timeout and a second
