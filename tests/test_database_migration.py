@@ -1,4 +1,4 @@
-"""Migration 0003 on a database with rows: every row gets its trajectory (the legacy
+"""Migration 0005 (rows per trajectory) on a database with rows: every row gets its trajectory (the legacy
 key scheme's, the workflow id) and the trajectories running under it go on recording.
 On SQLite and PostgreSQL."""
 

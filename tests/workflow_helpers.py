@@ -11,8 +11,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from google.protobuf.message import Message as Message_
 from sqlalchemy import Engine
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHandle
+from temporalio.converter import PayloadCodec
 from temporalio.testing import WorkflowEnvironment
 
 from okot.domain.calendar import local_date
@@ -135,4 +138,28 @@ class Driver:
         directory.mkdir(parents=True, exist_ok=True)
         handle = self.client.get_workflow_handle(self.handle.id, run_id=run_id)
         history = await handle.fetch_history()
+        codec = self.client.data_converter.payload_codec
+        if codec is not None:  # the session's keyring is gone after the run: store plain
+            for event in history.events:
+                await _decoded(event, codec)
         (directory / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+async def _decoded(message: Message_, codec: PayloadCodec) -> None:
+    """Decode every payload in ``message`` (a history event) in place."""
+    for field, value in message.ListFields():
+        kind = field.message_type
+        if kind is None:
+            continue
+        if isinstance(value, Message_):
+            items = [value]
+        elif kind.GetOptions().map_entry:
+            items = list(value.values()) if kind.fields_by_name["value"].message_type else []
+        else:
+            items = list(value)  # a repeated field
+        for item in items:
+            if isinstance(item, Payload):
+                (plain,) = await codec.decode([item])
+                item.CopyFrom(plain)
+            else:
+                await _decoded(item, codec)
