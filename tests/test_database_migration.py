@@ -94,9 +94,7 @@ def write_as_0001(engine: Engine, requests: list[RecordRequest]) -> None:
                 actor_id=e.actor.id, accepted=e.accepted, reason=e.reason, summary=e.summary,
                 stage_before=e.stage_before.value, stage_after=e.stage_after.value,
                 payload=jsonable(r.payload), recorded_at=now))))
-        values = snapshot_values(last, now)
-        for new in ("trajectory_id", "event_seq", "event_at"):
-            values.pop(new)
+        values = {k: v for k, v in snapshot_values(last, now).items() if k in snap.c}
         conn.execute(snap.insert().values(**utc(values)))
         conn.execute(visit.insert().values(**utc(dict(
             workflow_id=last.workflow_id, ocmw="gent", opened_on=last.status.opened_at.date(),

@@ -7,18 +7,23 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+import pytest
 from db_fixtures import Simulated, simulate
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from okot.crypto.data_keys import DataKeyStore
+from okot.crypto.keyring import new_keyring
+from okot.db import client_register
 from okot.db.caseload import caseload
 from okot.db.events import record_event
 from okot.db.reports import build_report
-from okot.db.retention import purge
+from okot.db.retention import NotClosed, erase_case, purge
 from okot.db.tables import AUDIT_LOG, STAGE_VISIT, TRAJECTORY
 from okot.domain import journey
 from okot.domain.changes import Accepted
 from okot.domain.effects import RecordRequest
+from okot.domain.identity import ClientIdentity
 from okot.domain.keys import Keys
 from okot.domain.messages import Withdraw
 from okot.domain.status import TimelineEntry
@@ -98,10 +103,18 @@ def test_a_reopened_case_keeps_both_trajectories_apart(db: Engine) -> None:
     (item,) = [i for i in caseload(db, CW) if i.case_id == CASE]
     assert item.stage == second.status.stage.value
     assert build_report(db).trajectories == 2
-    # retention removes the closed trajectory's free text, never the open one's
-    purge(db, closed_on + timedelta(days=1))
+    # retention removes the closed trajectory's free text, never the open one's, and
+    # keeps the case's data key and client register entry while a trajectory is open
+    store = DataKeyStore(db, new_keyring())
+    key = store.current(f"okot-{CASE}").id
+    client_register.register(db, store, CASE, ClientIdentity(name="Els Janssens"))
+    result = purge(db, closed_on + timedelta(days=1))
+    assert (result.trajectories, result.snapshots, result.data_keys) == (1, 1, 0)
     assert snapshot(db, "run-one")["status"] is None
     assert snapshot(db, "run-two")["status"] is not None
+    assert store.get(key).id == key and client_register.lookup(db, store, CASE) is not None
+    with pytest.raises(NotClosed):
+        erase_case(db, CASE)
 
 
 def withdrawn_after(request: RecordRequest, number: int, later: timedelta) -> RecordRequest:
