@@ -32,10 +32,18 @@ def abandoned(engine: Engine, trajectory_id: str) -> list[str]:
         ).scalars())
 
 
-async def last_task_completed(handle: WorkflowHandle[object, TrajectoryStatus]) -> int:
-    history = await handle.fetch_history()
-    return max(e.event_id for e in history.events
-               if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+async def settled_point(handle: WorkflowHandle[object, TrajectoryStatus]) -> int | None:
+    """A workflow task completed after every scheduled activity completed: a Reset to it
+    re-runs no task that applied a message (a Reset re-runs the task it resets to)."""
+    events = (await handle.fetch_history()).events
+    kinds = [e.event_type for e in events]
+    if kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) != kinds.count(
+            EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED):
+        return None
+    last = events[-1]
+    done = last.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    return last.event_id if done and kinds[-4] == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED \
+        else None
 
 
 async def reset(env: WorkflowEnvironment, workflow_id: str, event_id: int,
@@ -68,7 +76,7 @@ async def test_reset_leaves_a_correct_audit_log_snapshot_and_outbox(
         await d.signal(precheck)
         await until(lambda: audited(engine, trajectory) == ["opened", "record_precheck"],
                     "pre-check recorded")
-        point = await last_task_completed(handle)
+        point = await until(lambda: settled_point(handle), "the pre-check's effects done")
         await d.signal(submit)
         await until(lambda: mail.templates == ["candidacy_submitted"], "candidacy mail sent")
         await until(lambda: len(audited(engine, trajectory)) == 3, "candidacy recorded")
