@@ -156,9 +156,17 @@ class _Run:
     def __init__(self, rng: random.Random, sim: Simulated, status: TrajectoryStatus) -> None:
         self.rng, self.sim, self.status = rng, sim, status
         self.rejections = 0
+        self.last_at = status.opened_at
+
+    def moment(self, now: datetime) -> datetime:
+        """Events happen in order, as in the workflow (a random hour may fall earlier
+        on the same day: then it happens at the previous event's moment)."""
+        self.last_at = max(now, self.last_at)
+        return self.last_at
 
     def send(self, name: MessageName, role: Role, staff: str, now: datetime,
              **body: Any) -> bool:
+        now = self.moment(now)
         payload = {"actor": {"role": role.value, "id": staff}, **body}
         message = parse_message(name.value, payload)
         before = self.status
@@ -192,6 +200,7 @@ class _Run:
         return True
 
     def system(self, name: str, now: datetime, after: TrajectoryStatus, summary: str) -> None:
+        now = self.moment(now)
         before = self.status
         wf = self.sim.workflow_id
         self.sim.requests.append(RecordRequest(
@@ -291,7 +300,7 @@ def simulate(
         return done()
     run.send(MessageName.GIVE_AGREEMENT, cw, caseworker, now)
     if not registered:
-        now = _later(rng, now, 0, 2)
+        now = run.moment(_later(rng, now, 0, 2))
         result = journey.registration_succeeded(run.status, "WZ-SIM", now)
         run.system("registered", now, result.status, result.summary)
     if stop < 0.15:

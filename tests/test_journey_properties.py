@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from journey_helpers import (
-    CASE_ID,
     CASEWORKER,
     MEDIATOR,
     OTHER_CASEWORKER,
@@ -212,12 +211,12 @@ def _actor_id(status: TrajectoryStatus, role: Role) -> str:
     return TEAMLEAD if role is Role.TEAMLEAD else "okot-system"
 
 
-def _check_notices(run: Run, notices: tuple[Notice, ...], *, fired: bool) -> None:
+def _check_notices(run: Run, notices: tuple[Notice, ...], *, fired: bool, seq: int) -> None:
     for n in notices:
         assert n.key, "every notice has an idempotency key"
         assert n.key not in run.keys, f"notice key {n.key} repeated"
         run.keys.add(n.key)
-        assert n.key.startswith(f"okot-{CASE_ID}:")
+        assert n.key == f"{seq}:{n.template}:{n.role.value}:{n.to}", "named within the event"
         assert FREE_TEXT not in " ".join(str(v) for v in n.context.values())
     recipients = [(n.template, n.role, n.to) for n in notices]
     assert len(recipients) == len(set(recipients)), f"burst: {recipients}"
@@ -266,7 +265,7 @@ def _accept(run: Run, result: Accepted, *, fired: bool = False) -> None:
     assert result.status.seq > before.seq, "seq strictly increases on accepted events"
     if before.stage is Stage.CLOSED:
         raise AssertionError(f"accepted on a closed trajectory: {result.summary}")
-    _check_notices(run, result.notices, fired=fired)
+    _check_notices(run, result.notices, fired=fired, seq=result.status.seq)
     run.status = result.status
     run.accepted += 1
     _check_status(run)
@@ -366,8 +365,13 @@ def _system_step(run: Run, data: st.DataObject) -> None:
         else:
             _accept(run, journey.registration_failed(s, "VDAB unavailable", run.now))
     elif s.stage is not Stage.CLOSED:
-        if data.draw(st.integers(0, 9)) == 0:
+        roll = data.draw(st.integers(0, 9))
+        if roll == 0:
             _accept(run, journey.cancel(s, run.now))
+        elif roll == 1:
+            failed = journey.record_failed(s, s.seq, "record_progress")
+            assert failed.status.model_copy(update={"seq": s.seq}) == s, "changes nothing else"
+            _accept(run, failed)
         else:
             _accept(run, journey.notification_failed(s, "agreement_given", run.now))
 

@@ -670,7 +670,7 @@ def test_who_is_told_what() -> None:
     for step in steps:
         for n in step.notices:
             assert n.context["case_id"] == CASE_ID
-            assert n.key.startswith(f"okot-{CASE_ID}:{step.status.seq}:")
+            assert n.key == f"{step.status.seq}:{n.template}:{n.role.value}:{n.to}"
 
 
 def test_notice_keys_are_unique_and_seq_increases() -> None:

@@ -137,3 +137,63 @@ def test_outbox_cli_lists_failed_and_retry_resends(
             get_settings.cache_clear()
     assert [m.rcpt_tos for m in accepting.delivered] == [[h.CASEWORKER.email]]
     assert outbox.get_notification(directory, row["id"]).state == "sent"
+
+
+class SmtpDown:
+    """The mail server cannot be reached."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def deliver(self, notice: Notice, outbox_id: int) -> str:
+        self.calls += 1
+        raise TemporaryDeliveryError("SMTP server unreachable (ConnectionRefusedError)")
+
+
+async def test_every_failed_attempt_is_counted_and_listed_while_retried(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from okot.cli.app import app
+    from okot.settings import get_settings
+
+    activities = NotifyActivities(engine, SmtpDown())
+    for _ in range(3):
+        with pytest.raises(TemporaryDeliveryError):
+            await ActivityEnvironment().run(activities.notify, _request())
+    (row,) = outbox.list_notifications(engine, failed_only=True)
+    assert (row.state, row.attempts) == ("queued", 3)
+    assert row.last_error == "TemporaryDeliveryError: SMTP server unreachable (ConnectionRefusedError)"
+    assert row.last_attempt_at is not None and row.claimed_until is None
+
+    monkeypatch.setenv("OKOT_DATABASE_URL", str(engine.url))
+    get_settings.cache_clear()
+    try:
+        listed = CliRunner().invoke(app, ["outbox", "--failed", "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert listed.exit_code == 0, listed.output
+    (shown,) = __import__("json").loads(listed.stdout)
+    assert shown["state"] == "queued" and shown["attempts"] == 3 and shown["last_attempt_at"]
+
+
+async def test_an_attempt_never_sends_what_another_attempt_is_delivering(
+    directory: Engine,
+) -> None:
+    from datetime import timedelta
+
+    handler = h.RecordingHandler()
+    with h.smtp_server(handler) as port:
+        activities = NotifyActivities(directory, MailDelivery(directory, h.smtp_settings(port)))
+        outbox_id, _ = outbox.put_notification(directory, _request())
+        # an attempt of a run that continued as new (or was reset) is still delivering it
+        assert outbox.claim_notification(directory, outbox_id, timedelta(minutes=1)) == "claimed"
+        with pytest.raises(ApplicationError) as busy:
+            await ActivityEnvironment().run(activities.notify, _request())
+        assert busy.value.type == "DeliveryInProgress" and not busy.value.non_retryable
+        assert handler.delivered == []
+        outbox.mark_notification(directory, outbox_id, "sent", None, "<elsewhere@okot>")
+        done = await ActivityEnvironment().run(activities.notify, _request())
+    assert done.state == "sent" and handler.delivered == []
+    assert outbox.claim_notification(directory, outbox_id, timedelta(minutes=1)) == "sent"

@@ -28,6 +28,8 @@ def test_histories_are_present() -> None:
     names = {f.relative_to(HISTORIES).as_posix() for f in FILES}
     assert {"0.1.0/full_path_passed.json", "0.1.0/screening_rejected.json",
             "0.1.0/continue_as_new.json"} <= names
+    assert {"0.2.0/reopened_second_trajectory.json", "0.2.0/smtp_down_attention.json",
+            "0.2.0/continue_as_new_carrying.json"} <= names
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f.relative_to(HISTORIES).as_posix() for f in FILES])

@@ -11,8 +11,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import history_manifest
+from google.protobuf.message import Message as Message_
 from sqlalchemy import Engine
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHandle
+from temporalio.converter import PayloadCodec
 from temporalio.testing import WorkflowEnvironment
 
 from okot.domain.calendar import local_date
@@ -125,14 +128,39 @@ class Driver:
     async def deadline_events(self) -> list[TimelineEntry]:
         return [e for e in await self.timeline() if e.name == "deadline"]
 
-    async def save_history(self, name: str) -> None:
+    async def save_history(self, name: str, run_id: str | None = None) -> None:
         """Record this trajectory's history as a new file of the current version's
-        folder and append it to the MANIFEST; never overwrites a recorded one."""
+        folder and append it to the MANIFEST; never overwrites a recorded one. Payloads
+        are stored decoded: the session's test keyring is gone after the run."""
         assert self.handle is not None
         path = history_manifest.target(name)
-        handle = self.client.get_workflow_handle(self.handle.id)
+        handle = self.client.get_workflow_handle(self.handle.id, run_id=run_id)
         history = await handle.fetch_history()
+        codec = self.client.data_converter.payload_codec
+        if codec is not None:
+            for event in history.events:
+                await _decoded(event, codec)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("x") as out:  # "x": fails if another run wrote it meanwhile
             out.write(json.dumps(json.loads(history.to_json()), indent=1))
         history_manifest.append(path)
+
+
+async def _decoded(message: Message_, codec: PayloadCodec) -> None:
+    """Decode every payload in ``message`` (a history event) in place."""
+    for field, value in message.ListFields():
+        kind = field.message_type
+        if kind is None:
+            continue
+        if isinstance(value, Message_):
+            items = [value]
+        elif kind.GetOptions().map_entry:
+            items = list(value.values()) if kind.fields_by_name["value"].message_type else []
+        else:
+            items = list(value)  # a repeated field
+        for item in items:
+            if isinstance(item, Payload):
+                (plain,) = await codec.decode([item])
+                item.CopyFrom(plain)
+            else:
+                await _decoded(item, codec)

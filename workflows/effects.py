@@ -1,12 +1,15 @@
 """The workflow's effects: the activities it calls, with their timeouts and retries.
 
-Each accepted or rejected event leaves an :class:`Effect` in the workflow's
-queue: record it, then send its notices. :func:`drain` carries them out in
-order; :func:`register` asks VDAB to register the client as jobseeker. The
-activities are called by their typed methods (``RecordActivities.record``,
-``NotifyActivities.notify``, ``RegisterActivities.register_jobseeker``); what
-a failure means for the trajectory is decided by the workflow through the
-callback or the returned :class:`RegistrationFailure`.
+:func:`record` writes an event to the audit log, :func:`notify` sends a notice,
+:func:`register` asks VDAB to register the client as jobseeker. The activities
+are called by their typed methods (``RecordActivities.record``,
+``NotifyActivities.notify``, ``RegisterActivities.register_jobseeker``); what a
+failure means for the trajectory is decided by the workflow.
+
+How effects are carried out: by :class:`workflows.effect_runner.EffectRunner`
+(records in order, each notice on its own, none waiting for another) in runs
+started since the ``independent-effects`` patch; runs started before it replay
+with :func:`drain` (one queue: each event's record, then its notices).
 """
 
 from __future__ import annotations
@@ -19,7 +22,14 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    RetryState,
+    TimeoutError,
+    TimeoutType,
+    is_cancelled_exception,
+)
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import NotifyActivities
@@ -31,18 +41,20 @@ with workflow.unsafe.imports_passed_through():
         RegisterRequest,
         RegisterResult,
     )
+    from okot.domain.keys import Keys
     from okot.domain.status import Notice, TrajectoryStatus
 
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=["DatabaseRefused"],
 )
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=10),
-    non_retryable_error_types=["PermanentDeliveryError", "UnknownRecipient"],
+    non_retryable_error_types=["PermanentDeliveryError", "UnknownRecipient", "DatabaseRefused"],
 )
 REGISTER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=10),
@@ -50,6 +62,84 @@ REGISTER_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=15),
     non_retryable_error_types=["PermanentRegistrationError"],
 )
+NOTIFY_GIVE_UP = timedelta(days=3)
+"""A notice not delivered within this time is given up (and the teamlead told)."""
+
+
+async def record(request: RecordRequest, within: timedelta | None = None) -> None:
+    """Write ``request`` to the audit log; retried without end unless ``within`` is given."""
+    await workflow.execute_activity_method(
+        RecordActivities.record, request,
+        start_to_close_timeout=timedelta(seconds=30),
+        schedule_to_close_timeout=within,
+        retry_policy=RECORD_RETRY,
+        summary=f"record {request.entry.name}",
+    )
+
+
+async def notify(request: NotifyRequest, within: timedelta | None = NOTIFY_GIVE_UP) -> None:
+    """Deliver ``request``'s notice (through the outbox), retried for ``within``."""
+    notice = request.notice
+    await workflow.execute_activity_method(
+        NotifyActivities.notify, request,
+        start_to_close_timeout=timedelta(seconds=60),
+        schedule_to_close_timeout=within,
+        retry_policy=NOTIFY_RETRY,
+        summary=f"notify {notice.role.value} {notice.to}: {notice.template}",
+    )
+
+
+def timed_out(err: ActivityError) -> bool:
+    """The activity ran out of its schedule-to-close time: during an attempt, or because
+    the next retry would come after it (then the cause is the last attempt's failure)."""
+    cause = err.cause
+    return err.retry_state is RetryState.TIMEOUT or (
+        isinstance(cause, TimeoutError) and cause.type is TimeoutType.SCHEDULE_TO_CLOSE)
+
+
+def failure_text(err: ActivityError, fallback: str) -> str:
+    """An activity's failure for the timeline: its message and string details."""
+    cause = err.cause
+    if isinstance(cause, TimeoutError) and isinstance(cause.cause, ApplicationError):
+        cause = cause.cause  # gave up in time: what the last attempt met
+    if not isinstance(cause, ApplicationError):
+        return fallback
+    details = [d for d in cause.details if isinstance(d, str) and d]
+    return ": ".join([cause.message, *details])
+
+
+# ------------------------------------------------------------ the registration
+
+
+@dataclass(frozen=True)
+class RegistrationFailure:
+    """The registration activity gave up; ``detail`` is its failure for the timeline."""
+
+    detail: str
+
+
+async def register(status: TrajectoryStatus, keys: Keys) -> RegisterResult | RegistrationFailure:
+    """Register the client of ``status`` as jobseeker (one attempt of the trajectory)."""
+    attempt = status.registration_attempts + 1
+    request = RegisterRequest(
+        workflow_id=workflow.info().workflow_id, trajectory_id=keys.trajectory_id,
+        case_id=status.case_id, ocmw=status.ocmw, key=keys.registration(),
+    )
+    try:
+        return await workflow.execute_activity_method(
+            RegisterActivities.register_jobseeker, request,
+            start_to_close_timeout=timedelta(seconds=60),
+            schedule_to_close_timeout=timedelta(hours=8),
+            retry_policy=REGISTER_RETRY,
+            summary=f"register the client as jobseeker (attempt {attempt})",
+        )
+    except ActivityError as err:
+        if is_cancelled_exception(err):
+            raise
+        return RegistrationFailure(failure_text(err, "gave up retrying"))
+
+
+# ---------------------------------------- runs started before independent effects
 
 
 class Effect:
@@ -64,17 +154,14 @@ class Effect:
 
 NotificationFailed = Callable[[Notice, str], None]
 """Told of a notice that could not be delivered for good, with the failure text."""
+RecordFailed = Callable[[RecordRequest, str], None]
+"""Told of an audit record the database refused for good, with the failure text."""
 
 
-@dataclass(frozen=True)
-class RegistrationFailure:
-    """The registration activity gave up; ``detail`` is its failure for the timeline."""
-
-    detail: str
-
-
-async def drain(effects: deque[Effect], notification_failed: NotificationFailed) -> None:
-    """Record each event and send its notices, in order.
+async def drain(effects: deque[Effect], notification_failed: NotificationFailed,
+                record_failed: RecordFailed) -> None:
+    """Record each event and send its notices, in order (runs started before the
+    ``independent-effects`` patch: the command order of their histories).
 
     An effect runs to its end even when the workflow is cancelled meanwhile
     (shielded: its activities are not cancelled half-way), and it leaves the
@@ -82,7 +169,7 @@ async def drain(effects: deque[Effect], notification_failed: NotificationFailed)
     callback adds to ``effects`` are carried out in the same drain.
     """
     while effects:
-        job = asyncio.ensure_future(_carry_out(effects[0], notification_failed))
+        job = asyncio.ensure_future(_carry_out(effects[0], notification_failed, record_failed))
         try:
             await asyncio.shield(job)
         except asyncio.CancelledError:
@@ -92,64 +179,24 @@ async def drain(effects: deque[Effect], notification_failed: NotificationFailed)
         effects.popleft()
 
 
-async def _carry_out(effect: Effect, notification_failed: NotificationFailed) -> None:
-    await workflow.execute_activity_method(
-        RecordActivities.record, effect.record,
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=RECORD_RETRY,
-        summary=f"record {effect.record.entry.name}",
-    )
+async def _carry_out(effect: Effect, notification_failed: NotificationFailed,
+                     record_failed: RecordFailed) -> None:
+    try:
+        await record(effect.record)
+    except ActivityError as err:
+        if is_cancelled_exception(err):
+            raise
+        record_failed(effect.record, failure_text(err, "refused by the database"))
     for notice in effect.notices:
-        await _notify(notice, notification_failed)
-
-
-async def _notify(notice: Notice, notification_failed: NotificationFailed) -> None:
-    request = NotifyRequest(workflow_id=workflow.info().workflow_id, notice=notice)
-    try:
-        await workflow.execute_activity_method(
-            NotifyActivities.notify, request,
-            start_to_close_timeout=timedelta(seconds=60),
-            schedule_to_close_timeout=timedelta(days=3),
-            retry_policy=NOTIFY_RETRY,
-            summary=f"notify {notice.role.value} {notice.to}: {notice.template}",
-        )
-    except ActivityError as err:
-        if is_cancelled_exception(err):
-            raise
-        detail = _failure_text(err, "delivery failed")
-        workflow.logger.warning(
-            "notification failed", extra={"template": notice.template, "key": notice.key}
-        )
-        if notice.template != "notification_failed":
-            notification_failed(notice, detail)
-
-
-async def register(status: TrajectoryStatus) -> RegisterResult | RegistrationFailure:
-    """Register the client of ``status`` as jobseeker (one attempt of the trajectory)."""
-    wf_id = workflow.info().workflow_id
-    attempt = status.registration_attempts + 1
-    request = RegisterRequest(
-        workflow_id=wf_id, case_id=status.case_id, ocmw=status.ocmw,
-        key=f"{wf_id}:register",
-    )
-    try:
-        return await workflow.execute_activity_method(
-            RegisterActivities.register_jobseeker, request,
-            start_to_close_timeout=timedelta(seconds=60),
-            schedule_to_close_timeout=timedelta(hours=8),
-            retry_policy=REGISTER_RETRY,
-            summary=f"register the client as jobseeker (attempt {attempt})",
-        )
-    except ActivityError as err:
-        if is_cancelled_exception(err):
-            raise
-        return RegistrationFailure(_failure_text(err, "gave up retrying"))
-
-
-def _failure_text(err: ActivityError, fallback: str) -> str:
-    """An activity's failure for the timeline: its message and string details."""
-    cause = err.cause
-    if not isinstance(cause, ApplicationError):
-        return fallback
-    details = [d for d in cause.details if isinstance(d, str) and d]
-    return ": ".join([cause.message, *details])
+        request = NotifyRequest(workflow_id=workflow.info().workflow_id,
+                                trajectory_id=effect.record.trajectory_id, notice=notice)
+        try:
+            await notify(request)
+        except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise
+            workflow.logger.warning(
+                "notification failed", extra={"template": notice.template, "key": notice.key}
+            )
+            if notice.template != "notification_failed":
+                notification_failed(notice, failure_text(err, "delivery failed"))

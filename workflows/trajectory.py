@@ -4,8 +4,10 @@ The workflow owns time, messages and activities; the rules of the journey
 (what is allowed where, what it changes, which deadline follows) live in
 :mod:`okot.domain.journey`, :mod:`okot.domain.steps` and
 :mod:`okot.domain.deadlines` and are only applied here. The activities it calls
-are in :mod:`workflows.effects`; what it shows of itself (search attributes, Web
-UI details) is in :mod:`workflows.visibility`. Every message of
+are in :mod:`workflows.effects`, carried out beside the main loop by
+:mod:`workflows.effect_runner`; its idempotency keys follow
+:mod:`okot.domain.keys`; what it shows of itself (search attributes, Web UI
+details) is in :mod:`workflows.visibility`. Every message of
 ``shared/domain.md`` is both an Update (validated first: a rejection leaves no
 trace) and a Signal of the same name (an invalid signal changes nothing and is
 recorded in the timeline as rejected).
@@ -13,7 +15,6 @@ recorded in the timeline as rejected).
 
 from __future__ import annotations
 
-from collections import deque
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         CarriedState,
         Notice,
         OpenTrajectory,
+        PendingRecord,
         TimelineEntry,
         TrajectoryStatus,
     )
@@ -47,6 +49,9 @@ with workflow.unsafe.imports_passed_through():
     from okot.temporal.contract import STATUS_QUERY, TIMELINE_QUERY, WORKFLOW_TYPE
 
 from workflows import effects, visibility
+from workflows.effect_runner import effects_for, keys_for
+from workflows.handlers import message_signal as _signal
+from workflows.handlers import message_update as _update
 
 PER_CASE_PATCH = "per-case-authorization"
 PER_CASE_RUNNING_PATCH = "per-case-authorization-running"
@@ -57,28 +62,6 @@ TIMELINE_LIMIT = 2000
 """Newest timeline entries kept in the workflow; the database keeps them all."""
 
 
-def _update(name: MessageName, description: str) -> Any:
-    async def handler(self: Any, payload: Any) -> TrajectoryStatus:
-        status: TrajectoryStatus = self._handle_update(name, payload)
-        return status
-
-    def validator(self: Any, payload: Any) -> None:
-        self._validate(name, payload)
-
-    handler.__name__ = name.value
-    fn = workflow.update(name=name.value, description=description)(handler)
-    fn.validator(validator)
-    return fn
-
-
-def _signal(name: MessageName, description: str) -> Any:
-    def handler(self: Any, payload: Any) -> None:
-        self._handle_signal(name, payload)
-
-    handler.__name__ = f"{name.value}_signal"
-    return workflow.signal(name=name.value, description=description)(handler)
-
-
 @workflow.defn(name=WORKFLOW_TYPE)
 class OkotTrajectory:
     @workflow.init
@@ -87,7 +70,10 @@ class OkotTrajectory:
         self._status = journey.open_trajectory(request, workflow.now())
         carried = request.carried
         self._timeline: list[TimelineEntry] = list(carried.timeline) if carried else []
-        self._effects: deque[effects.Effect] = deque()
+        self._keys = keys_for(request)
+        self._effects = effects_for(request, self._keys, record_failed=self._record_failed,
+                                    notification_failed=self._notification_failed,
+                                    changed=self._effects_changed)
         self._version = 0
         self._published: dict[str, Any] = {}
         self._per_case = False  # see _check_per_case
@@ -107,6 +93,7 @@ class OkotTrajectory:
         else:
             workflow.logger.info("continued as new", extra={
                 "stage": self._status.stage.value, "rules_version": self._status.rules_version})
+        self._effects.start()  # what the previous run carried
         self._publish()
         try:
             return await self._loop()
@@ -118,20 +105,21 @@ class OkotTrajectory:
                 raise
             if self._status.stage is not Stage.CLOSED:
                 self._apply_system(SystemEvent.CANCELLED, journey.cancel(self._status, workflow.now()))
-            await self._drain()
+            await self._effects.settle()
             return self._status
 
     async def _loop(self) -> TrajectoryStatus:
         while True:
-            await self._drain()
-            if self._status.stage is Stage.CLOSED and not self._effects:
+            await self._effects.drain()
+            if self._status.stage is Stage.CLOSED and not self._effects.owes_main_loop:
+                # Closed: finish every record and notice (a mail may take days), then end.
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                await self._drain()
+                await self._effects.settle()
                 self._publish()
                 return self._status
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                await self._drain()
+                await self._effects.quiesce()
                 if self._status.stage is not Stage.CLOSED:
                     self._continue_as_new()
                 continue
@@ -144,13 +132,14 @@ class OkotTrajectory:
         version = self._version
         deadline = self._status.next_deadline
         if deadline is None:  # pragma: no cover - every open stage has one
-            await workflow.wait_condition(lambda: self._version != version or bool(self._effects))
+            await workflow.wait_condition(
+                lambda: self._version != version or self._effects.owes_main_loop)
             return
         remaining = (deadline.due_at - workflow.now()).total_seconds()
         if remaining > 0:
             try:
                 await workflow.wait_condition(
-                    lambda: self._version != version or bool(self._effects)
+                    lambda: self._version != version or self._effects.owes_main_loop
                     or self._should_continue_as_new(),
                     timeout=timedelta(seconds=remaining),
                     timeout_summary=f"{deadline.kind.value} due {deadline.due.isoformat()}",
@@ -183,13 +172,16 @@ class OkotTrajectory:
     def _continue_as_new(self) -> None:
         """The safe point: the next run goes on under the current rules."""
         status = rules_versions.upgraded(self._status)
-        carried = CarriedState(status=status, timeline=tuple(self._timeline))
+        records, notices, stuck = self._effects.carried()
+        carried = CarriedState(status=status, timeline=tuple(self._timeline),
+                               keys=self._keys, records=records, notices=notices, stuck=stuck)
         workflow.logger.info(
             "continuing as new",
             extra={"stage": self._status.stage.value,
                    "history_length": workflow.info().get_current_history_length(),
                    "rules_version": self._status.rules_version,
-                   "next_rules_version": status.rules_version},
+                   "next_rules_version": status.rules_version,
+                   "records_carried": len(records), "notices_carried": len(notices)},
         )
         workflow.continue_as_new(self._request.model_copy(update={"carried": carried}))
 
@@ -290,26 +282,28 @@ class OkotTrajectory:
             workflow.logger.info(
                 "message rejected", extra={"message_name": name, "stage": before.stage.value}
             )
-        wf_id = workflow.info().workflow_id
-        record = RecordRequest(workflow_id=wf_id, key=f"{wf_id}:t{number}", entry=entry,
-                               payload=payload, status=after)
-        self._effects.append(effects.Effect(record, notices))
+        self._effects.add(PendingRecord(entry=entry, payload=payload, status=after), notices)
         self._version += 1
         self._publish()
 
     # ------------------------------------------------------------------ effects
-
-    async def _drain(self) -> None:
-        """Carry out every queued effect, in order (see :func:`workflows.effects.drain`)."""
-        await effects.drain(self._effects, self._notification_failed)
 
     def _notification_failed(self, notice: Notice, detail: str) -> None:
         decision = journey.notification_failed(self._status, notice.template, workflow.now())
         self._apply_system(SystemEvent.NOTIFICATION_FAILED, decision,
                            payload={"key": notice.key, "error": detail})
 
+    def _record_failed(self, request: RecordRequest, detail: str) -> None:
+        entry = request.entry
+        self._apply_system(SystemEvent.RECORD_FAILED,
+                           journey.record_failed(self._status, entry.seq, entry.name),
+                           payload={"key": request.key, "error": detail})
+
+    def _effects_changed(self) -> None:
+        self._publish()  # an effect got stuck or done (or crashed: the loop wakes on that)
+
     async def _register(self) -> None:
-        outcome = await effects.register(self._status)
+        outcome = await effects.register(self._status, self._keys)
         if isinstance(outcome, effects.RegistrationFailure):
             if self._status.stage is Stage.REGISTERING:
                 self._apply_system(
@@ -328,7 +322,8 @@ class OkotTrajectory:
     # --------------------------------------------------------------- visibility
 
     def _publish(self) -> None:
-        self._published = visibility.publish(self._status, self._published)
+        self._published = visibility.publish(self._status, self._published,
+                                             self._effects.attention())
 
     # ------------------------------------------------------------------ queries
 

@@ -12,9 +12,15 @@ with workflow.unsafe.imports_passed_through():
     from okot.temporal.ui_texts import current_details
 
 
-def publish(status: TrajectoryStatus, published: dict[str, Any]) -> dict[str, Any]:
+def publish(status: TrajectoryStatus, published: dict[str, Any],
+            attention: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Upsert the search attributes that differ from ``published`` and set the current
-    details; returns the values now published."""
+    details; returns the values now published.
+
+    ``attention`` lists the side effects stuck for minutes (``OkotAttention`` is set
+    while there is one, unset otherwise); ``None`` in runs that do not track them,
+    which never touch ``OkotAttention``.
+    """
     s = status
     deadline = s.next_deadline
     values: dict[str, Any] = {
@@ -29,6 +35,8 @@ def publish(status: TrajectoryStatus, published: dict[str, Any]) -> dict[str, An
         sa.STAGE_SINCE.name: s.stage_since,
         sa.OVERDUE.name: s.overdue,
     }
+    if attention is not None:
+        values[sa.ATTENTION.name] = True if attention else None
     if values != published:
         keys = {key.name: key for key in sa.ALL}
         workflow.upsert_search_attributes(
@@ -37,5 +45,5 @@ def publish(status: TrajectoryStatus, published: dict[str, Any]) -> dict[str, An
              if published.get(name, ...) != value]
         )
         published = values
-    workflow.set_current_details(current_details(s))
+    workflow.set_current_details(current_details(s, attention or ()))
     return published

@@ -1,6 +1,8 @@
 """``okot outbox``: the notifications and their delivery state, and resending one.
 
-* ``okot outbox [--failed] [--case C] [--json]``: the outbox, oldest first;
+* ``okot outbox [--failed] [--case C] [--json]``: the outbox, oldest first; ``--failed``
+  shows the notifications whose last attempt failed: given up (``failed``) or still
+  retried (``queued``, with its attempts and the error class it met);
 * ``okot outbox retry ID``: deliver a failed (or still queued) notification again,
   through the same staff directory lookup, template and SMTP settings as the worker.
 """
@@ -40,6 +42,7 @@ def _row_json(row: Outbox) -> dict[str, object]:
         "attempts": row.attempts,
         "last_error": row.last_error,
         "created_at": row.created_at.isoformat() if row.created_at else None,
+        "last_attempt_at": row.last_attempt_at.isoformat() if row.last_attempt_at else None,
         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
         "message_id": row.message_id,
     }
@@ -73,8 +76,9 @@ def register(app: typer.Typer) -> None:
     @outbox_app.callback()
     def outbox_list(
         ctx: typer.Context,
-        failed: Annotated[bool, typer.Option("--failed", help="Only notifications that failed.")]
-        = False,
+        failed: Annotated[bool, typer.Option(
+            "--failed", help="Only notifications whose last attempt failed: given up (failed) "
+            "or still retried (queued).")] = False,
         case: Annotated[str | None, typer.Option("--case", help="Only this case's.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:

@@ -2,12 +2,26 @@
 
 :func:`record_event` is what the ``record`` activity calls, once per accepted
 or rejected message and system event, in one transaction: the audit row
-(keyed on the event key), the trajectory snapshot (kept only when newer, by
-``seq``) and the stage history (visits chained by ``seq``, so events recorded
-out of order give the same history). Idempotent and synchronous.
+(keyed on the event key), the trajectory snapshot (kept only when its event is
+newer) and the stage history (visits chained by ``seq``, so events recorded out
+of order give the same history). Idempotent and synchronous. Every row is the
+trajectory's (``request.trajectory``): a case reopened under the same workflow
+id has its trajectories apart.
 
-Payloads may hold free text: it is stored, never logged. Log lines carry ids,
-codes, stages and dates only.
+**After a Temporal Reset** the new branch records its events under the keys the
+abandoned branch used from the reset point on. A key already recorded for an
+*older* event (an earlier ``at``: the abandoned branch's, since the new branch's
+events happen after the Reset) is not skipped: that row and every later row of
+the abandoned branch are kept but marked superseded, the new event is recorded
+as the current row, the abandoned branch's stage visits are dropped and the
+snapshot follows the new branch. A retry (same event, same ``at``) changes
+nothing. An attempt of the abandoned branch that completes late (a current row
+with a lower ``seq`` is newer than its event) is kept as superseded at once and
+touches neither the snapshot nor the stage history.
+
+Payloads may hold free text: it is stored (without NUL characters, which
+PostgreSQL cannot store), never logged. Log lines carry ids, codes, stages and
+dates only.
 """
 
 from __future__ import annotations
@@ -16,7 +30,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -29,6 +43,7 @@ from okot.db.tables import (
 )
 from okot.db.writes import (
     jsonable,
+    storable_text,
     utc_now,
 )
 from okot.domain.calendar import (
@@ -56,23 +71,38 @@ def _statements(dialect: str) -> dict[str, Any]:
     ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
     t, v, a = TRAJECTORY.c, STAGE_VISIT.c, AUDIT_LOG.c
     upsert = ins(TRAJECTORY)
+    new = upsert.excluded
     snapshot = upsert.on_conflict_do_update(
-        index_elements=[t.workflow_id],
-        set_={c.name: upsert.excluded[c.name] for c in TRAJECTORY.c if c.name != "workflow_id"},
-        where=t.seq < upsert.excluded.seq,
-    ).returning(t.workflow_id)
+        index_elements=[t.trajectory_id],
+        set_={c.name: new[c.name] for c in TRAJECTORY.c if c.name != "trajectory_id"},
+        where=or_(t.event_at < new.event_at,
+                  and_(t.event_at == new.event_at, t.event_seq < new.event_seq)),
+    ).returning(t.trajectory_id)
+    tid: Any = bindparam("tid")
+    seq: Any = bindparam("b_seq")
     return {
-        "audit": ins(AUDIT_LOG).on_conflict_do_nothing(index_elements=[a.key]).returning(a.id),
+        "audit": ins(AUDIT_LOG)
+        .on_conflict_do_nothing(index_elements=[a.key], index_where=a.superseded_at.is_(None))
+        .returning(a.id),
+        "recorded": select(a.at).where(a.key == bindparam("key"), a.superseded_at.is_(None)),
+        "overtaken": select(a.id).where(a.trajectory_id == tid, a.seq < seq, a.at > bindparam("b_at"),
+                                        a.superseded_at.is_(None)).limit(1),
+        "kept": select(a.id).where(a.key == bindparam("key"), a.at == bindparam("b_at")).limit(1),
+        "supersede": update(AUDIT_LOG)
+        .where(a.trajectory_id == tid, a.seq >= seq, a.at < bindparam("b_at"),
+               a.superseded_at.is_(None))
+        .values(superseded_at=bindparam("now")),
+        "forget": delete(STAGE_VISIT).where(v.trajectory_id == tid, v.entered_seq >= seq),
         "snapshot": snapshot,
         "visit": ins(STAGE_VISIT)
-        .on_conflict_do_nothing(index_elements=[v.workflow_id, v.entered_seq])
+        .on_conflict_do_nothing(index_elements=[v.trajectory_id, v.entered_seq])
         .returning(v.id),
         "before": select(v.id, v.entered_at)
-        .where(v.workflow_id == bindparam("wf"), v.entered_seq < bindparam("seq"))
+        .where(v.trajectory_id == tid, v.entered_seq < seq)
         .order_by(v.entered_seq.desc())
         .limit(1),
         "after": select(v.entered_at)
-        .where(v.workflow_id == bindparam("wf"), v.entered_seq > bindparam("seq"))
+        .where(v.trajectory_id == tid, v.entered_seq > seq)
         .order_by(v.entered_seq)
         .limit(1),
         "leave": update(STAGE_VISIT)
@@ -98,16 +128,20 @@ def reason_codes(status: TrajectoryStatus) -> str | None:
     return "," + "".join(f"{r.value}," for r in sorted(status.screening.reasons))
 
 
-def snapshot_values(workflow_id: str, status: TrajectoryStatus, now: datetime) -> dict[str, Any]:
-    """The ``trajectory`` row for ``status`` (flattened, plus the full status JSON)."""
+def snapshot_values(request: RecordRequest, now: datetime) -> dict[str, Any]:
+    """The ``trajectory`` row after ``request``'s event (flattened, plus the full status JSON)."""
+    status = request.status
     deadline = status.next_deadline
     six = status.employment_at(EmploymentCheck.MONTH_6)
     twelve = status.employment_at(EmploymentCheck.MONTH_12)
     study_level = status.study_level
     values = {
-        "workflow_id": workflow_id,
+        "trajectory_id": request.trajectory,
+        "workflow_id": request.workflow_id,
         "case_id": status.case_id,
         "seq": status.seq,
+        "event_seq": request.entry.seq,
+        "event_at": request.entry.at,
         "ocmw": status.ocmw,
         "caseworker": status.caseworker,
         "mediator": status.mediator,
@@ -146,7 +180,7 @@ def snapshot_values(workflow_id: str, status: TrajectoryStatus, now: datetime) -
         "employed_12m": twelve.employed if twelve is not None else None,
         "reminders_sent": status.reminders_sent,
         "escalations_sent": status.escalations_sent,
-        "status": status.model_dump(mode="json"),
+        "status": jsonable(status.model_dump(mode="json")),
         "updated_at": now,
         "purged_at": None,
     }
@@ -155,7 +189,7 @@ def snapshot_values(workflow_id: str, status: TrajectoryStatus, now: datetime) -
 
 
 def _upsert_snapshot(conn: Connection, values: dict[str, Any]) -> bool:
-    """Insert or replace the snapshot, but only with a newer ``seq``. True if written."""
+    """Insert or replace the snapshot, but only with a newer event. True if written."""
     stmt = _statements(conn.dialect.name)["snapshot"]
     return conn.execute(stmt, values).first() is not None
 
@@ -169,8 +203,7 @@ def _stage_days(entered_at: datetime, left_at: datetime) -> int:
 
 def _enter_stage(
     conn: Connection,
-    workflow_id: str,
-    status: TrajectoryStatus,
+    request: RecordRequest,
     stage: str,
     seq: int,
     at: datetime,
@@ -182,8 +215,10 @@ def _enter_stage(
     was entered. So events recorded out of order give the same history.
     """
     st = _statements(conn.dialect.name)
+    status, tid = request.status, request.trajectory
     values = {
-        "workflow_id": workflow_id,
+        "trajectory_id": tid,
+        "workflow_id": request.workflow_id,
         "ocmw": status.ocmw,
         "opened_on": local_date(status.opened_at),
         "stage": stage,
@@ -193,11 +228,11 @@ def _enter_stage(
     visit_id = conn.execute(st["visit"], values).scalar()
     if visit_id is None:
         return
-    before = conn.execute(st["before"], {"wf": workflow_id, "seq": seq}).first()
+    before = conn.execute(st["before"], {"tid": tid, "b_seq": seq}).first()
     if before is not None:
         conn.execute(st["leave"], {"visit_id": before.id, "left": at,
                                    "days": _stage_days(before.entered_at, at)})
-    after = conn.execute(st["after"], {"wf": workflow_id, "seq": seq}).first()
+    after = conn.execute(st["after"], {"tid": tid, "b_seq": seq}).first()
     if after is not None:
         conn.execute(st["leave"], {"visit_id": visit_id, "left": after.entered_at,
                                    "days": _stage_days(at, after.entered_at)})
@@ -206,20 +241,45 @@ def _enter_stage(
 # ------------------------------------------------------------------------ events
 
 
+def _supersede_abandoned(conn: Connection, request: RecordRequest, now: datetime) -> int:
+    """If the event's key was recorded for an older event (a branch a Temporal Reset
+    abandoned), mark that branch's rows from this ``seq`` on superseded and drop its
+    stage visits; the number of rows superseded (0: a first recording or a retry)."""
+    st = _statements(conn.dialect.name)
+    entry = request.entry
+    recorded = conn.execute(st["recorded"], {"key": request.key}).scalar()
+    if recorded is None or not recorded < entry.at:
+        return 0
+    where = {"tid": request.trajectory, "b_seq": entry.seq}
+    superseded = int(conn.execute(st["supersede"], {**where, "b_at": entry.at, "now": now}).rowcount)
+    conn.execute(st["forget"], where)
+    last = conn.execute(st["before"], where).first()  # left for a visit that was dropped
+    if last is not None:
+        conn.execute(st["leave"], {"visit_id": last.id, "left": None, "days": None})
+    return superseded
+
+
 def record_event(engine: Engine, request: RecordRequest) -> bool:
     """Record one accepted or rejected message or system event; False on a retry.
 
-    In one transaction: the audit row (unique on ``request.key``: a retry inserts
-    nothing and changes nothing), the snapshot from ``request.status`` when its
-    ``seq`` is newer than the stored one, and the stage history.
+    In one transaction: the audit row (unique among the current rows on
+    ``request.key``: a retry inserts nothing and changes nothing; an older row
+    under the key is from a branch a Reset abandoned and is superseded), the
+    snapshot from ``request.status`` when its event is newer than the stored one,
+    and the stage history.
     """
-    entry, status = request.entry, request.status
+    entry = request.entry
     now = utc_now()
     with write(engine) as conn:
+        st = _statements(conn.dialect.name)
+        where = {"tid": request.trajectory, "b_seq": entry.seq, "b_at": entry.at}
+        overtaken = conn.execute(st["overtaken"], where).first() is not None
+        superseded = 0 if overtaken else _supersede_abandoned(conn, request, now)
         audit = {
             "key": request.key,
+            "trajectory_id": request.trajectory,
             "workflow_id": request.workflow_id,
-            "case_id": status.case_id,
+            "case_id": request.status.case_id,
             "at": entry.at,
             "seq": entry.seq,
             "kind": entry.kind,
@@ -227,32 +287,40 @@ def record_event(engine: Engine, request: RecordRequest) -> bool:
             "actor_role": entry.actor.role.value,
             "actor_id": entry.actor.id,
             "accepted": entry.accepted,
-            "reason": entry.reason,
-            "summary": entry.summary,
+            "reason": storable_text(entry.reason),
+            "summary": storable_text(entry.summary),
             "stage_before": entry.stage_before.value,
             "stage_after": entry.stage_after.value,
             "payload": jsonable(request.payload),
             "recorded_at": now,
         }
+        if overtaken:  # a late attempt of a branch a Reset abandoned: kept, not current
+            if conn.execute(st["kept"], {"key": request.key, "b_at": entry.at}).first() is not None:
+                return False
+            conn.execute(AUDIT_LOG.insert(), {**audit, "superseded_at": now})
+            log.info("event of an abandoned branch kept as superseded",
+                     workflow_id=request.workflow_id, trajectory_id=request.trajectory,
+                     seq=entry.seq, message=entry.name)
+            return True
         # (not rowcount, which SQLAlchemy may not know: the statement RETURNs the new id)
-        if conn.execute(_statements(conn.dialect.name)["audit"], audit).first() is None:
-            log.info("event already recorded", workflow_id=request.workflow_id, seq=entry.seq,
-                     message=entry.name)
+        if conn.execute(st["audit"], audit).first() is None:
+            log.info("event already recorded", workflow_id=request.workflow_id,
+                     trajectory_id=request.trajectory, seq=entry.seq, message=entry.name)
             return False
-        newer = _upsert_snapshot(conn, snapshot_values(request.workflow_id, status, now))
-        _enter_stage(conn, request.workflow_id, status, Stage.ORIENTATION.value, OPENING_SEQ,
-                     status.opened_at)
+        newer = _upsert_snapshot(conn, snapshot_values(request, now))
+        _enter_stage(conn, request, Stage.ORIENTATION.value, OPENING_SEQ, request.status.opened_at)
         if entry.accepted and entry.stage_before is not entry.stage_after:
-            _enter_stage(conn, request.workflow_id, status, entry.stage_after.value, entry.seq,
-                         entry.at)
+            _enter_stage(conn, request, entry.stage_after.value, entry.seq, entry.at)
     log.info(
         "event recorded",
         workflow_id=request.workflow_id,
+        trajectory_id=request.trajectory,
         message=entry.name,
         kind=entry.kind,
         accepted=entry.accepted,
         seq=entry.seq,
         stage=entry.stage_after.value,
         snapshot="updated" if newer else "kept (newer stored)",
+        **({"superseded": superseded} if superseded else {}),
     )
     return True

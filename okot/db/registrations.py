@@ -46,6 +46,7 @@ def record_registration(engine: Engine, request: RegisterRequest) -> str:
                     dialect_insert(conn, REGISTRATION)
                     .values(
                         key=request.key,
+                        trajectory_id=request.trajectory,
                         workflow_id=request.workflow_id,
                         case_id=request.case_id,
                         ocmw=request.ocmw,

@@ -15,8 +15,12 @@
   their Temporal histories, kept until Temporal's retention removes them, can
   never be decrypted again.
 
-``okot case erase CASE`` (:func:`erase_case`) does the same for one closed
-trajectory, at once.
+``okot case erase CASE`` (:func:`erase_case`) does the same for a case whose
+trajectories are all closed, at once.
+
+Rows are removed per trajectory (``trajectory_id``): of a case reopened under the
+same workflow id, a closed trajectory is purged while the open one is kept, and
+with it the case's data key and client register entry.
 
 Rows that arrive after a purge (a late rejected signal on a closed trajectory)
 are scrubbed by the next purge. The figures of the report are unchanged.
@@ -77,18 +81,20 @@ class PurgeResult:
         ]
 
 
-def _remove(conn: Connection, workflows: Any, cases: Any, dry_run: bool) -> dict[str, int]:
-    """Remove the personal data of ``workflows`` / ``cases`` (lists or selects)."""
+def _remove(conn: Connection, trajectories: Any, workflows: Any, cases: Any,
+            dry_run: bool) -> dict[str, int]:
+    """Remove the personal data of ``trajectories`` (their rows), and of ``workflows`` /
+    ``cases`` (data keys, client register: lists or selects)."""
     t, a, o, r = TRAJECTORY.c, AUDIT_LOG.c, OUTBOX.c, REGISTRATION.c
     now = datetime.now(UTC)
     where = {
-        "snapshots": (TRAJECTORY, (t.workflow_id.in_(workflows), t.purged_at.is_(None))),
+        "snapshots": (TRAJECTORY, (t.trajectory_id.in_(trajectories), t.purged_at.is_(None))),
         "audit_rows": (AUDIT_LOG, (
-            a.workflow_id.in_(workflows),
+            a.trajectory_id.in_(trajectories),
             or_(a.payload.is_not(None), a.reason.is_not(None), a.summary.is_not(None)))),
-        "outbox_rows": (OUTBOX, (o.workflow_id.in_(workflows),
+        "outbox_rows": (OUTBOX, (o.trajectory_id.in_(trajectories),
                                  or_(o.context.is_not(None), o.last_error.is_not(None)))),
-        "registrations": (REGISTRATION, (r.workflow_id.in_(workflows),)),
+        "registrations": (REGISTRATION, (r.trajectory_id.in_(trajectories),)),
         "client_records": (CLIENT_REGISTER, (CLIENT_REGISTER.c.case_id.in_(cases),)),
         "data_keys": (DATA_KEY, (DATA_KEY.c.scope.in_(workflows), DATA_KEY.c.wrapped.is_not(None))),
     }
@@ -131,16 +137,20 @@ def purge(engine: Engine, closed_before: date, dry_run: bool = False,
     (and destroy their data keys, also in ``key_engine`` when the keys live there)."""
     t = TRAJECTORY.c
     is_closed = (t.closed_on.is_not(None), t.closed_on < closed_before)
+    # per trajectory; the data key and the client register entry are the case's (its
+    # workflow id's): kept while the case has a trajectory still open (reopened)
+    done = (*is_closed, t.workflow_id.not_in(select(t.workflow_id).where(t.is_open.is_(True))))
     elsewhere = 0
     if key_engine is not None and key_engine is not engine:
         with engine.connect() as conn:
-            closed = list(conn.execute(select(t.workflow_id).where(*is_closed)).scalars())
+            closed = list(conn.execute(select(t.workflow_id).where(*done).distinct()).scalars())
         elsewhere = _destroy_elsewhere(key_engine, engine, closed, dry_run)
     with write(engine) as conn:
         trajectories = int(conn.execute(
             select(func.count()).select_from(TRAJECTORY).where(*is_closed)).scalar_one())
-        counts = _remove(conn, select(t.workflow_id).where(*is_closed),
-                         select(t.case_id).where(*is_closed), dry_run)
+        counts = _remove(conn, select(t.trajectory_id).where(*is_closed),
+                         select(t.workflow_id).where(*done), select(t.case_id).where(*done),
+                         dry_run)
     counts["data_keys"] += elsewhere
     result = PurgeResult(closed_before, trajectories, dry_run=dry_run, **counts)
     _log(result)
@@ -157,17 +167,18 @@ def erase_case(engine: Engine, case_id: str, dry_run: bool = False,
     now: destroy its data keys, delete its client register entry and scrub the audit
     log, snapshot, outbox and registrations. Counts for the report survive."""
     workflow_id = workflow_id_for(case_id)
+    t = TRAJECTORY.c
     with write(engine) as conn:
-        open_now = conn.execute(
-            select(TRAJECTORY.c.is_open).where(TRAJECTORY.c.workflow_id == workflow_id)
-        ).scalar_one_or_none()
-        if open_now:
+        states = list(conn.execute(select(t.is_open).where(t.workflow_id == workflow_id))
+                      .scalars())  # one per trajectory of the case (reopened: several)
+        if any(states):
             raise NotClosed(f"the trajectory of case {case_id} is still open")
     elsewhere = _destroy_elsewhere(key_engine, engine, [workflow_id], dry_run)
     with write(engine) as conn:
-        counts = _remove(conn, [workflow_id], [case_id], dry_run)
+        counts = _remove(conn, select(t.trajectory_id).where(t.workflow_id == workflow_id),
+                         [workflow_id], [case_id], dry_run)
     counts["data_keys"] += elsewhere
-    result = PurgeResult(None, 0 if open_now is None else 1, dry_run=dry_run, **counts)
+    result = PurgeResult(None, len(states), dry_run=dry_run, **counts)
     _log(result)
     return result
 

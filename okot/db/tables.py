@@ -1,7 +1,9 @@
 """The project's own tables (sqlmodel): what outlives Temporal's retention period.
 
 * ``trajectory``: the current snapshot of each trajectory, flattened from
-  :class:`~okot.model.TrajectoryStatus` (plus the full status JSON);
+  :class:`~okot.model.TrajectoryStatus` (plus the full status JSON), one row per
+  trajectory (``trajectory_id``, see :mod:`okot.domain.keys`): a case reopened
+  under the same workflow id has a row per trajectory, the newest is its current one;
 * ``stage_visit``: the stage history (entered/left, working days in the stage),
   written at record time so the report aggregates it in SQL;
 * ``audit_log``: every accepted and rejected message and every system event;
@@ -14,7 +16,7 @@
 * ``client_register``: each case's client identity, sealed with a data key
   (:mod:`okot.db.client_register`).
 
-Schema changes go through an alembic migration in ``okot/migrations/versions``;
+Schema changes go through an alembic migration in ``okot/db/migrations/versions``;
 ``tests/test_database_schema.py`` checks that the migrations and these models agree.
 """
 
@@ -108,7 +110,8 @@ def _text(**kw: Any) -> Any:
 
 
 class Trajectory(SQLModel, table=True):
-    """The newest snapshot of one trajectory (kept only when its ``seq`` is newer)."""
+    """The newest snapshot of one trajectory: kept only when its event is newer, by
+    (``event_at``, ``event_seq``), the moment and timeline number of that event."""
 
     __tablename__ = "trajectory"
     __table_args__ = (
@@ -126,9 +129,12 @@ class Trajectory(SQLModel, table=True):
         sa.Index("ix_trajectory_funnel", "opened_on", "funnel_step"),
     )
 
-    workflow_id: str = _id(80, primary_key=True)
+    trajectory_id: str = _id(80, primary_key=True)
+    workflow_id: str = _id(80, index=True)
     case_id: str = _id(64, index=True)
     seq: int = _int(nullable=False)
+    event_seq: int = _int(nullable=False)
+    event_at: datetime = _when(nullable=False)
     ocmw: str = _id(64)
     caseworker: str = _id(64)
     mediator: str | None = _id(64, nullable=True)
@@ -178,19 +184,20 @@ class Trajectory(SQLModel, table=True):
 class StageVisit(SQLModel, table=True):
     """One stay of a trajectory in a stage; ``working_days`` once it has been left.
 
-    Keyed on the ``seq`` of the event that entered the stage (0 for the opening),
-    so events recorded out of order still chain up in the right order.
+    Keyed on the trajectory and the ``seq`` of the event that entered the stage (0 for
+    the opening), so events recorded out of order still chain up in the right order.
     """
 
     __tablename__ = "stage_visit"
     __table_args__ = (
-        sa.UniqueConstraint("workflow_id", "entered_seq", name="uq_stage_visit_entered"),
+        sa.UniqueConstraint("trajectory_id", "entered_seq", name="uq_stage_visit_entered"),
         sa.Index("ix_stage_visit_stage_days", "stage", "working_days"),
         sa.Index("ix_stage_visit_ocmw_stage_days", "ocmw", "stage", "working_days"),
         sa.Index("ix_stage_visit_opened", "opened_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    trajectory_id: str = _id(80)
     workflow_id: str = _id(80)
     ocmw: str = _id(64)
     opened_on: date = _date(nullable=False)
@@ -201,17 +208,30 @@ class StageVisit(SQLModel, table=True):
     working_days: int | None = _int()
 
 
+CURRENT_ROWS = sa.text("superseded_at IS NULL")
+
+
 class AuditLog(SQLModel, table=True):
-    """Every accepted and rejected message and every system event."""
+    """Every accepted and rejected message and every system event.
+
+    ``superseded_at`` is set on the rows of a branch that a Temporal Reset
+    abandoned, when the new branch records its own event under the same key
+    (:func:`okot.db.events.record_event`); they are kept, but only the current
+    rows (``superseded_at IS NULL``) are the trajectory's timeline, once per key.
+    """
 
     __tablename__ = "audit_log"
     __table_args__ = (
         sa.Index("ix_audit_log_workflow_at", "workflow_id", "at"),
+        sa.Index("ix_audit_log_trajectory_seq", "trajectory_id", "seq"),
         sa.Index("ix_audit_log_actor", "actor_id", "at"),
+        sa.Index("ux_audit_log_key_current", "key", unique=True,
+                 sqlite_where=CURRENT_ROWS, postgresql_where=CURRENT_ROWS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = _id(200, unique=True)
+    key: str = _id(200)
+    trajectory_id: str = _id(80)
     workflow_id: str = _id(80)
     case_id: str = _id(64)
     at: datetime = _when(nullable=False)
@@ -227,11 +247,13 @@ class AuditLog(SQLModel, table=True):
     stage_after: str = _id(32)
     payload: dict[str, Any] | None = _json()
     recorded_at: datetime = _when(nullable=False)
+    superseded_at: datetime | None = _when()
     purged_at: datetime | None = _when()
 
 
 class Outbox(SQLModel, table=True):
-    """The notification outbox: one row per notice key."""
+    """The notification outbox: one row per notice key; ``attempts`` counts delivery
+    attempts, ``last_error`` says what the last failed one met (no personal data)."""
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -241,6 +263,7 @@ class Outbox(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = _id(300, unique=True)
+    trajectory_id: str = _id(80, index=True)
     workflow_id: str = _id(80)
     case_id: str = _id(64)
     template: str = _id(64)
@@ -251,6 +274,9 @@ class Outbox(SQLModel, table=True):
     attempts: int = _int(nullable=False, default=0)
     last_error: str | None = _text()
     created_at: datetime = _when(nullable=False)
+    last_attempt_at: datetime | None = _when()
+    claimed_until: datetime | None = _when()
+    """While an attempt is delivering: no other attempt sends the same notice before then."""
     sent_at: datetime | None = _when()
     message_id: str | None = _id(300, nullable=True)
 
@@ -262,6 +288,7 @@ class Registration(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = _id(200, unique=True)
+    trajectory_id: str = _id(80, index=True)
     workflow_id: str = _id(80, index=True)
     case_id: str = _id(64, index=True)
     ocmw: str = _id(64)

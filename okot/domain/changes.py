@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from okot.domain.calendar import local_date
+from okot.domain.keys import notice_suffix
 from okot.domain.status import (
     Notice,
     TrajectoryStatus,
@@ -108,7 +109,7 @@ def _keyed(status: TrajectoryStatus, notices: Iterable[Notice]) -> tuple[Notice,
     return tuple(
         n.model_copy(
             update={
-                "key": f"okot-{status.case_id}:{status.seq}:{n.template}:{n.role.value}:{n.to}",
+                "key": notice_suffix(status.seq, n.template, n.role.value, n.to),
                 "context": {**base, **n.context},
             }
         )

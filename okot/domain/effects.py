@@ -18,23 +18,35 @@ from okot.domain.values import (
 # ---------------------------------------------------------- activity inputs/outputs
 
 
-class RecordRequest(Model):
+class TrajectoryScoped(Model):
+    """A request on behalf of one trajectory of a workflow."""
+
+    workflow_id: str
+    trajectory_id: str | None = None
+    """``None`` in requests scheduled before run-scoped keys: the workflow id stands in."""
+
+    @property
+    def trajectory(self) -> str:
+        """The trajectory the request belongs to (see :mod:`okot.domain.keys`)."""
+        return self.trajectory_id or self.workflow_id
+
+
+class RecordRequest(TrajectoryScoped):
     """One accepted or rejected message, or system event, for the audit log.
 
     ``status`` is the trajectory's status after the event (the snapshot); the
-    database keeps a snapshot only when its ``seq`` is newer than the stored one.
-    ``key`` is unique per event (workflow id + sequence) so a retry records once.
+    database keeps a snapshot only when its event is newer than the stored one.
+    ``key`` is unique per event (:meth:`okot.domain.keys.Keys.record`) so a retry
+    records once.
     """
 
-    workflow_id: str
     key: str
     entry: TimelineEntry
     payload: dict[str, Any] | None = None
     status: TrajectoryStatus
 
 
-class NotifyRequest(Model):
-    workflow_id: str
+class NotifyRequest(TrajectoryScoped):
     notice: Notice
 
 
@@ -44,8 +56,7 @@ class NotifyResult(Model):
     detail: str | None = None
 
 
-class RegisterRequest(Model):
-    workflow_id: str
+class RegisterRequest(TrajectoryScoped):
     case_id: CaseId
     ocmw: OcmwCode
     key: str

@@ -7,7 +7,7 @@ timeline) or :class:`~okot.domain.changes.Rejected` (a reason naming the
 current stage and what is allowed). This module holds the table of which
 message is allowed in which stage from which role (:data:`RULES`), the opening
 of a trajectory and the system events (registration result, cancellation, a
-notification that failed). What each message changes is in
+notification or an audit record that failed). What each message changes is in
 :mod:`okot.domain.steps`, one function per message in seed order; deadlines
 (which is due next, what happens when one fires) are in
 :mod:`okot.domain.deadlines`. The next deadline always follows from the status
@@ -241,6 +241,13 @@ def notification_failed(status: TrajectoryStatus, template: str, now: datetime) 
     new = status.model_copy(update={"seq": status.seq + 1})
     notices = [_notice(TL, status.caseworker, "notification_failed", failed_template=template)]
     return Accepted(new, _keyed(new, notices), f"notification {template} could not be delivered")
+
+
+def record_failed(status: TrajectoryStatus, event_seq: int, event: str) -> Accepted:
+    """The audit record of timeline entry ``event_seq`` was refused for good by the
+    database (a value it cannot store): the timeline says so; nothing else changes."""
+    new = status.model_copy(update={"seq": status.seq + 1})
+    return Accepted(new, (), f"audit record of entry {event_seq} ({event}) could not be written")
 
 
 def _require_stage(status: TrajectoryStatus, stage: Stage) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import (
     Field,
 )
 
+from okot.domain.keys import Keys
 from okot.domain.policy import ReminderPolicy
 from okot.domain.values import (
     Actor,
@@ -175,6 +177,11 @@ class OpenTrajectory(Model):
     continue_as_new_after_events: int = Field(
         10_000, ge=10, description="History length after which the workflow continues as new."
     )
+    attention_after_seconds: int = Field(
+        300, ge=1, le=86_400,
+        description="A side effect (audit record, mail) not done after this long is shown "
+        "to operations (search attribute OkotAttention, the Web UI's current details).",
+    )
     carried: CarriedState | None = None
 
 
@@ -206,11 +213,32 @@ class TimelineEntry(Model):
     seq: int
 
 
+class PendingRecord(Model):
+    """An event whose audit record is still to be written (carried through continue-as-new)."""
+
+    entry: TimelineEntry
+    payload: dict[str, Any] | None = None
+    status: TrajectoryStatus
+
+
 class CarriedState(Model):
     """What continue-as-new carries to the next run."""
 
     status: TrajectoryStatus
     timeline: tuple[TimelineEntry, ...] = ()
+    keys: Keys | None = Field(
+        None, description="The trajectory's key scheme; None for a trajectory whose chain "
+        "started before run-scoped keys (it keeps the legacy scheme)."
+    )
+    records: tuple[PendingRecord, ...] = Field(
+        (), description="Audit records not yet written when the run continued as new, in order."
+    )
+    notices: tuple[Notice, ...] = Field(
+        (), description="Notices (with their final keys) not yet delivered or given up."
+    )
+    stuck: tuple[str, ...] = Field(
+        (), description="Keys of the carried effects that were already stuck (OkotAttention)."
+    )
 
 
 OpenTrajectory.model_rebuild()

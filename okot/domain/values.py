@@ -159,6 +159,7 @@ class SystemEvent(StrEnum):
     REGISTRATION_FAILED = "registration_failed"
     DEADLINE = "deadline"
     NOTIFICATION_FAILED = "notification_failed"
+    RECORD_FAILED = "record_failed"
     CANCELLED = "cancelled"
 
 

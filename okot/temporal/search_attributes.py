@@ -19,6 +19,9 @@ CLOSURE = SearchAttributeKey.for_keyword("OkotClosure")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("OkotNextDeadline")
 STAGE_SINCE = SearchAttributeKey.for_datetime("OkotStageSince")
 OVERDUE = SearchAttributeKey.for_bool("OkotOverdue")
+ATTENTION = SearchAttributeKey.for_bool("OkotAttention")
+"""Set while a side effect (an audit record, a mail) has not been done for minutes;
+unset when it is (never set by trajectories started before it existed)."""
 
 ALL: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
     STAGE,
@@ -31,6 +34,7 @@ ALL: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
     NEXT_DEADLINE,
     STAGE_SINCE,
     OVERDUE,
+    ATTENTION,
 )
 
 

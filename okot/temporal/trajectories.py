@@ -23,9 +23,10 @@ from okot.domain.status import (
     TimelineEntry,
     TrajectoryStatus,
 )
-from okot.domain.values import workflow_id_for
+from okot.domain.values import Stage, workflow_id_for
 from okot.settings import get_settings
 from okot.temporal.contract import STATUS_QUERY, TIMELINE_QUERY, WORKFLOW_TYPE
+from okot.temporal.search_attributes import STAGE
 from okot.temporal.ui_texts import static_details, static_summary
 
 MAX_BACKDATE_DAYS = 3 * 366
@@ -73,9 +74,25 @@ async def open_trajectory(
             static_details=static_details(request),
         )
     except WorkflowAlreadyStartedError:
+        if await _closed_but_finishing(client, workflow_id):
+            raise AlreadyOpen(
+                f"case {request.case_id}: its trajectory ({workflow_id}) is closed but still "
+                "delivering its last notifications; open it again once they are done "
+                f"(okot outbox --case {request.case_id})"
+            ) from None
         raise AlreadyOpen(
             f"case {request.case_id} already has an open trajectory ({workflow_id})"
         ) from None
+
+
+async def _closed_but_finishing(client: Client, workflow_id: str) -> bool:
+    """The running workflow's stage is ``closed``: it only finishes its side effects."""
+    try:
+        description = await client.get_workflow_handle(workflow_id).describe()
+    except Exception:  # gone meanwhile, or unreadable: say it is open
+        return False
+    stage = description.typed_search_attributes.get(STAGE)
+    return stage == Stage.CLOSED.value
 
 
 def handle_for(client: Client, case_id: str) -> WorkflowHandle[Any, TrajectoryStatus]:

@@ -9,9 +9,16 @@ from okot.domain.status import OpenTrajectory, TrajectoryStatus
 from okot.domain.values import workflow_id_for
 
 
-def current_details(status: TrajectoryStatus) -> str:
-    """The Markdown shown as the workflow's current details in the Web UI."""
-    lines = [f"**Stage:** `{status.stage.value}` since {status.stage_since.date().isoformat()}"]
+def current_details(status: TrajectoryStatus, stuck: tuple[str, ...] = ()) -> str:
+    """The Markdown shown as the workflow's current details in the Web UI; ``stuck``
+    lists side effects not done for minutes (ids and codes only)."""
+    lines = []
+    if stuck:
+        shown = "; ".join(f"`{effect}`" for effect in stuck[:5])
+        more = f" and {len(stuck) - 5} more" if len(stuck) > 5 else ""
+        lines.append(f"**Attention:** not done yet, still retried: {shown}{more} "
+                     "(see `okot outbox --failed` and the pending activities)")
+    lines.append(f"**Stage:** `{status.stage.value}` since {status.stage_since.date().isoformat()}")
     if status.candidacy is not None:
         lines.append(
             f"**Programme:** {status.candidacy.programme} ({status.candidacy.study_level.value})"
