@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from okot.domain.calendar import (
     BRUSSELS,
@@ -211,3 +213,33 @@ def test_due_at_is_nine_in_brussels_in_winter_and_summer() -> None:
     assert summer.astimezone(UTC) == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
     assert due_at(date(2026, 10, 26)).astimezone(UTC) == datetime(2026, 10, 26, 8, 0, tzinfo=UTC)
     assert local_date(due_at(date(2026, 11, 12))) == date(2026, 11, 12)
+
+
+def _counted_day_by_day(start: date, end: date) -> int:
+    """The definition: working days in (start, end], one day at a time."""
+    return sum(
+        is_working_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1)
+    )
+
+
+@given(
+    start=st.dates(min_value=date(1995, 1, 1), max_value=date(2105, 12, 31)),
+    span=st.integers(min_value=-400, max_value=1500),
+)
+def test_working_days_between_matches_counting_day_by_day(start: date, span: int) -> None:
+    end = start + timedelta(days=span)
+    assert working_days_between(start, end) == _counted_day_by_day(start, end)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2000, 1, 1), date(2000, 1, 1)),
+        (date(1999, 12, 31), date(2000, 1, 10)),  # starts before the index
+        (date(2000, 1, 1), date(2100, 12, 31)),  # the whole index
+        (date(2100, 12, 20), date(2101, 1, 10)),  # ends after it
+    ],
+    ids=str,
+)
+def test_working_days_between_at_the_edges_of_the_index(start: date, end: date) -> None:
+    assert working_days_between(start, end) == _counted_day_by_day(start, end)

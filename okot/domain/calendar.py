@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar as _stdlib_calendar
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -81,14 +82,40 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, last))
 
 
-def working_days_between(start: date, end: date) -> int:
-    """Working days in the half-open range (start, end]; 0 when end <= start."""
+_INDEX_START = date(PRECOMPUTED_YEARS.start, 1, 1)
+_INDEX_END = date(PRECOMPUTED_YEARS.stop - 1, 12, 31)
+
+
+@lru_cache(maxsize=1)
+def _working_day_index() -> tuple[int, ...]:
+    """Working days in [_INDEX_START, day] for every day of the precomputed years,
+    by offset from ``_INDEX_START`` (built once, on first use, from the table only)."""
+    days = (_INDEX_END - _INDEX_START).days + 1
+    flags = (is_working_day(_INDEX_START + timedelta(days=i)) for i in range(days))
+    return tuple(accumulate(int(flag) for flag in flags))
+
+
+def _working_days_counted(start: date, end: date) -> int:
     count, day = 0, start
     while day < end:
         day += timedelta(days=1)
         if is_working_day(day):
             count += 1
     return count
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days in the half-open range (start, end]; 0 when end <= start.
+
+    Two lookups in a cumulative index within the precomputed years; counted
+    day by day outside them.
+    """
+    if end <= start:
+        return 0
+    if start < _INDEX_START or end > _INDEX_END:
+        return _working_days_counted(start, end)
+    index = _working_day_index()
+    return index[(end - _INDEX_START).days] - index[(start - _INDEX_START).days]
 
 
 def local_date(moment: datetime) -> date:
