@@ -4,7 +4,7 @@ Fetches the histories of running ``OkotTrajectory`` workflows from the live
 server (optionally narrowed by a visibility query, at most ``--limit`` of them)
 and replays each against the workflow code on disk with
 ``temporalio.worker.Replayer``, using the worker's own workflow classes and
-sandbox (:data:`worker.WORKFLOWS`, :func:`worker.sandbox_runner`) and the
+sandbox (:func:`worker.workflow_classes`, :func:`worker.sandbox_runner`) and the
 client's data converter (so payloads go through the codec when one is
 configured). Prints how many replayed and the first non-determinism with its
 workflow id; exit 0 when all replay, 2 when one does not (or the options are
@@ -17,18 +17,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Replayer
 
-from okot.cli.client import connect, rpc_trouble
 from okot.cli.errors import EXIT_OK, EXIT_REFUSED, CliError, error_line, first_line, guard, run
 from okot.cli.output import console
 from okot.cli.queries import build_list_query
-from worker import WORKFLOWS, sandbox_runner
+from worker import sandbox_runner, workflow_classes
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+# Temporal is imported where it is used: `okot` loads this plugin to register the command.
 
 DEFAULT_LIMIT = 1000
 
@@ -75,7 +76,9 @@ async def replay_running(
 ) -> ReplayReport:
     """Replay the histories of (at most ``limit``) running trajectories matching ``query``
     against ``workflows`` (default: the worker's)."""
-    replayer = Replayer(workflows=list(workflows or WORKFLOWS),
+    from temporalio.worker import Replayer
+
+    replayer = Replayer(workflows=list(workflows or workflow_classes()),
                         data_converter=client.data_converter,
                         workflow_runner=sandbox_runner())
     histories = client.list_workflows(visibility_query(query), limit=limit).map_histories()
@@ -96,6 +99,10 @@ async def replay_running(
 def check(query: str | None, limit: int) -> ReplayReport:
     if limit < 1:
         raise CliError(f"--limit must be at least 1, got {limit}", EXIT_REFUSED)
+
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from okot.cli.client import connect, rpc_trouble
 
     async def body() -> ReplayReport:
         client = await connect()

@@ -16,45 +16,32 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from temporalio.client import Client
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
-
-from activities.notify import NotifyActivities
-from activities.record import RecordActivities
-from activities.register import EmbeddedRegistrationGateway, RegisterActivities
-from okot.crypto.keyring import KeyringError
-from okot.db.engine import (
-    get_engine,
-    prepare_database,
-)
-from okot.logging import (
-    configure_logging,
-    get_logger,
-)
-from okot.mail.delivery import Delivery
-from okot.settings import (
-    Settings,
-    get_settings,
-)
-from okot.temporal.build import build_id
-from okot.temporal.connection import EncryptionNotConfigured, connect, data_converter
-from okot.vdab.gateway import RegistrationGateway
-from workflows.trajectory import OkotTrajectory
-
 if TYPE_CHECKING:
     import typer
+    from sqlalchemy import Engine
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-log = get_logger("okot.worker")
+    from okot.mail.delivery import Delivery
+    from okot.settings import Settings
+    from okot.vdab.gateway import RegistrationGateway
+
+# Temporal, the workflow, the activities and the database are imported in the
+# functions that use them: `okot` loads this module (the ``worker`` plugin) just to
+# register `okot worker`, and every other command starts without them.
 
 
-WORKFLOWS: list[type] = [OkotTrajectory]
-"""The workflow classes this build runs (and replays: ``okot replay-check``, the tests)."""
+def workflow_classes() -> list[type]:
+    """The workflow classes this build runs (and replays: ``okot replay-check``, the tests)."""
+    from workflows.trajectory import OkotTrajectory
+
+    return [OkotTrajectory]
 
 
 def sandbox_runner() -> SandboxedWorkflowRunner:
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(
             "okot", "pydantic", "pydantic_core", "holidays", "annotated_types"
@@ -74,13 +61,19 @@ def build_worker(
 ) -> Worker:
     """A worker with the workflow and every activity, wired to ``engine``;
     ``build_id`` identifies this build (:mod:`okot.temporal.build`)."""
+    from temporalio.worker import Worker
+
+    from activities.notify import NotifyActivities
+    from activities.record import RecordActivities
+    from activities.register import EmbeddedRegistrationGateway, RegisterActivities
+
     records = RecordActivities(engine)
     notifications = NotifyActivities(engine, delivery)
     registrations = RegisterActivities(gateway or EmbeddedRegistrationGateway(engine))
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=WORKFLOWS,
+        workflows=workflow_classes(),
         activities=[records.record, notifications.notify, registrations.register_jobseeker],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
         workflow_runner=sandbox_runner(),
@@ -95,6 +88,7 @@ def delivery_from_settings(settings: Settings, engine: Engine) -> Delivery | Non
 
 
 def gateway_from_settings(settings: Settings, engine: Engine) -> RegistrationGateway:
+    from activities.register import EmbeddedRegistrationGateway
     from okot.vdab.gateway import gateway_from_settings as build
 
     return build(settings, EmbeddedRegistrationGateway(engine))
@@ -102,6 +96,9 @@ def gateway_from_settings(settings: Settings, engine: Engine) -> RegistrationGat
 
 def refuse_without_keyring() -> None:
     """Stop with one line (exit code 1) when encryption is on but no keyring is usable."""
+    from okot.crypto.keyring import KeyringError
+    from okot.temporal.connection import EncryptionNotConfigured, data_converter
+
     try:
         data_converter()
     except (EncryptionNotConfigured, KeyringError) as error:
@@ -110,6 +107,15 @@ def refuse_without_keyring() -> None:
 
 
 async def main() -> None:
+    from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+    from okot.db.engine import get_engine, prepare_database
+    from okot.logging import configure_logging, get_logger
+    from okot.settings import get_settings
+    from okot.temporal.build import build_id
+    from okot.temporal.connection import connect
+
+    log = get_logger("okot.worker")
     configure_logging()
     settings = get_settings()
     refuse_without_keyring()

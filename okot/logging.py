@@ -13,8 +13,6 @@ import sys
 from typing import Any, TextIO
 
 import structlog
-import temporalio.activity
-import temporalio.workflow
 
 from okot.settings import (
     LogFormat,
@@ -51,9 +49,15 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure_logging(
-    fmt: LogFormat | None = None, level: str | None = None, stream: TextIO | None = None
+    fmt: LogFormat | None = None, level: str | None = None, stream: TextIO | None = None,
+    *, workflow_loggers: bool = True,
 ) -> None:
-    """Route structlog and stdlib logging to ``stream`` (default: stderr)."""
+    """Route structlog and stdlib logging to ``stream`` (default: stderr).
+
+    ``workflow_loggers=False`` leaves temporalio's workflow and activity loggers
+    alone (and temporalio unimported): for processes that run neither, such as the
+    ``okot`` commands (``okot worker`` and ``okot dev`` configure logging again).
+    """
     settings = get_settings()
     stream = stream or sys.stderr
     fmt = fmt or settings.log_format
@@ -89,9 +93,17 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel((level or settings.log_level).upper())
-    # temporalio's loggers put workflow/activity info in ``extra`` (rendered as
-    # fields) instead of appending it to the message text.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if workflow_loggers:
+        _fields_not_text_in_temporalio_loggers()
+
+
+def _fields_not_text_in_temporalio_loggers() -> None:
+    """temporalio's workflow and activity loggers put their info in ``extra`` (rendered
+    as fields) instead of appending it to the message text."""
+    import temporalio.activity
+    import temporalio.workflow
+
     temporalio.workflow.logger.workflow_info_on_message = False
     temporalio.activity.logger.activity_info_on_message = False
 

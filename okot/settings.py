@@ -14,8 +14,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-VAR_DIR = PROJECT_ROOT / "var"
+from okot.paths import PROJECT_ROOT as PROJECT_ROOT
+from okot.paths import VAR_DIR as VAR_DIR
 
 
 class LogFormat(StrEnum):

@@ -33,12 +33,12 @@ from okot.temporal.connection import (
     register_search_attributes,
 )
 from okot_dev.ports import (
+    DEFAULT_PORT,
+    DEFAULT_UI_PORT,
     LOOPBACK,
     port_is_free,
 )
 
-DEFAULT_PORT: Final = 7233
-DEFAULT_UI_PORT: Final = 8233
 DEFAULT_NAMESPACE: Final = "default"
 DEFAULT_RETENTION: Final = timedelta(days=30)
 

@@ -1,6 +1,6 @@
 """``okot dev``: the whole system on one machine, for development and the demo.
 
-``okot dev`` (:func:`run_dev`, wired into the CLI by :func:`register`) starts,
+``okot dev`` (:func:`run_dev`, wired into the CLI by :func:`okot_dev.commands.register_dev`) starts,
 in order: the mail catcher (:mod:`okot_dev.mailcatcher`, SMTP on 1025 and a page
 on 8025), the Temporal dev server (:mod:`okot_dev.devserver`: gRPC 7233, Web UI
 8233, data in ``var/``), the project's database and the demo staff directory,
@@ -23,10 +23,9 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Final
 from urllib.parse import quote
 
-import typer
 from sqlalchemy.engine import make_url
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -42,21 +41,23 @@ from okot_dev import (
 )
 from okot_dev.devserver import (
     DEFAULT_NAMESPACE,
-    DEFAULT_PORT,
-    DEFAULT_UI_PORT,
     DevServer,
     DevStackError,
     dev_server,
 )
 from okot_dev.devweb import (
-    DEFAULT_IDP_PORT,
-    DEFAULT_WEB_PORT,
     DevWeb,
     codec_endpoint,
     dev_ui_origin,
     dev_web,
 )
-from okot_dev.ports import LOOPBACK
+from okot_dev.ports import (
+    DEFAULT_IDP_PORT,
+    DEFAULT_PORT,
+    DEFAULT_UI_PORT,
+    DEFAULT_WEB_PORT,
+    LOOPBACK,
+)
 
 UI_FILTERS: Final = (
     'OkotStage = "screening"',
@@ -308,49 +309,3 @@ async def _still_in_handover(
         if status.stage is Stage.HANDOVER:
             return case.case_id, status.caseworker
     return spot.handover_case, spot.handover_caseworker
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``dev`` command to ``app``."""
-
-    @app.command("dev")
-    def dev_command(
-        ui_port: Annotated[
-            int, typer.Option("--ui-port", help="Port of the Temporal Web UI.", min=1, max=65535)
-        ] = DEFAULT_UI_PORT,
-        port: Annotated[
-            int, typer.Option("--port", help="gRPC port of the Temporal dev server.", min=1,
-                              max=65535)
-        ] = DEFAULT_PORT,
-        seed: Annotated[
-            bool, typer.Option("--seed/--no-seed", help="Create the demo caseload (skipped when "
-                               "it exists already).")
-        ] = True,
-        smtp_port: Annotated[
-            int, typer.Option("--smtp-port", help="Port of the SMTP mail catcher.", min=1,
-                              max=65535)
-        ] = 1025,
-        mail_port: Annotated[
-            int, typer.Option("--mail-port", help="Port of the page listing caught mails.",
-                              min=1, max=65535)
-        ] = 8025,
-        var_dir: Annotated[
-            Path, typer.Option("--var-dir", help="Where the server's data, its log and the "
-                               "mails go.")
-        ] = VAR_DIR,
-        web_port: Annotated[
-            int, typer.Option("--web-port", help="Port of the web app (okot web).", min=1,
-                              max=65535)
-        ] = DEFAULT_WEB_PORT,
-        idp_port: Annotated[
-            int, typer.Option("--idp-port", help="Port of the local OpenID provider.", min=1,
-                              max=65535)
-        ] = DEFAULT_IDP_PORT,
-    ) -> None:
-        """Run everything locally: Temporal dev server and Web UI, mail catcher, worker, the web
-        app with a local OpenID provider, demo data."""
-        options = DevOptions(port=port, ui_port=ui_port, seed=seed, smtp_port=smtp_port,
-                             mail_port=mail_port, var_dir=var_dir, web_port=web_port,
-                             idp_port=idp_port)
-        code = asyncio.run(run_dev(options))
-        raise typer.Exit(code)

@@ -24,10 +24,7 @@ from okot.db.staff import StaffMember
 from okot.settings import Settings
 from okot_dev.devserver import DevStackError
 from okot_dev.idp import CLIENT_ID, CLIENT_SECRET, start_idp
-from okot_dev.ports import LOOPBACK, port_is_free
-
-DEFAULT_WEB_PORT = 8000
-DEFAULT_IDP_PORT = 9400
+from okot_dev.ports import DEFAULT_IDP_PORT, DEFAULT_WEB_PORT, LOOPBACK, port_is_free
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,17 @@ from typing import Final
 
 LOOPBACK: Final = "127.0.0.1"
 
+# The default ports of `okot dev` (here, in a light module, so that registering the
+# command does not import the dev stack).
+DEFAULT_PORT: Final = 7233
+"""gRPC port of the Temporal dev server."""
+DEFAULT_UI_PORT: Final = 8233
+"""Port of the Temporal Web UI."""
+DEFAULT_WEB_PORT: Final = 8000
+"""Port of the web app (okot web)."""
+DEFAULT_IDP_PORT: Final = 9400
+"""Port of the local OpenID provider."""
+
 
 def port_is_free(port: int, host: str = LOOPBACK) -> bool:
     """True when nothing listens on ``host:port`` and it can be bound."""

@@ -217,9 +217,9 @@ async def test_seeding_twice_does_not_duplicate(
 
 DEV_APP = """
 import typer
-from okot_dev import devstack
+from okot_dev.commands import register_dev
 app = typer.Typer()
-devstack.register(app)
+register_dev(app)
 @app.command()
 def noop() -> None: pass
 app()

@@ -48,7 +48,6 @@ from okot.cli import (
     web,
 )
 from okot.cli.errors import OkotGroup
-from okot.logging import configure_logging
 
 PLUGIN_GROUP = "okot.commands"
 """Entry-point group of the plugins: each one is a ``register(app)`` function."""
@@ -66,7 +65,9 @@ app = typer.Typer(
 @app.callback()
 def _logging() -> None:
     """Log lines go to stderr (structlog), never into the command's output."""
-    configure_logging()
+    from okot.logging import configure_logging  # not for `okot --help`
+
+    configure_logging(workflow_loggers=False)  # `okot worker` and `okot dev` set them up
 
 
 def _is_missing(error: ModuleNotFoundError, module: str) -> bool:

@@ -13,22 +13,24 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from temporalio.client import WorkflowExecutionStatus
-from temporalio.service import RPCError, RPCStatusCode
 
-from okot.cli.client import connect, rpc_trouble
 from okot.cli.data import _engine
 from okot.cli.errors import EXIT_REFUSED, fail, guard, run
 from okot.cli.options import CaseArg
-from okot.db.data_keys import separate_key_engine
-from okot.db.retention import NotClosed, erase_case
 from okot.domain.values import workflow_id_for
+
+# Temporal and the database modules are imported in the bodies: see okot.cli.app.
 
 case_app = typer.Typer(help="Whole-case operations (erasure).", no_args_is_help=True)
 
 
 async def _temporal_state(case_id: str) -> str | None:
     """``running`` or ``closed`` in Temporal, or ``None`` when Temporal has no such workflow."""
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from okot.cli.client import connect, rpc_trouble
+
     client = await connect()
     try:
         described = await client.get_workflow_handle(workflow_id_for(case_id)).describe()
@@ -48,6 +50,9 @@ def erase(
     """Erase the personal data of CASE's closed trajectory, for good."""
 
     def body() -> None:
+        from okot.db.data_keys import separate_key_engine
+        from okot.db.retention import NotClosed, erase_case
+
         refusal = (f"refused: the trajectory of case {case_id} is still open; erase it once it "
                    "is closed (withdraw it, or let it end)")
         state = run(lambda: _temporal_state(case_id))

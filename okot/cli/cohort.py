@@ -12,10 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from temporalio.service import RPCError
 
-from okot.cli.client import connect
 from okot.cli.cohort_csv import (
     CohortEntry,
     CohortFileError,
@@ -29,8 +26,6 @@ from okot.cli.identity import save as save_identity
 from okot.cli.options import brussels_today
 from okot.cli.output import console
 from okot.cli.staff_check import StaffCheck, staff_ids
-from okot.settings import get_settings
-from okot.temporal import trajectories
 
 
 @dataclass
@@ -73,6 +68,13 @@ def import_cohort(path: Path) -> CohortOutcome:
         checked.append(entry)
     if any(isinstance(e, CohortRow) and e.identity is not None for e in checked):
         require_register("the column client_name")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from temporalio.service import RPCError  # here, not at import: see okot.cli.app
+
+    from okot.cli.client import connect
+    from okot.settings import get_settings
+    from okot.temporal import trajectories
+
     task_queue = get_settings().task_queue
     outcome = CohortOutcome()
     errors = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -14,39 +14,22 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from sqlalchemy.engine import Engine, make_url
 
 from okot.cli.output import Column, console, print_fitted
-from okot.db.caseload import caseload
-from okot.db.data_keys import separate_key_engine
-from okot.db.engine import (
-    DatabaseNotReady,
-    get_engine,
-    prepare_database,
-    upgrade,
-)
-from okot.db.report_export import (
-    ReportFormat,
-    ReportView,
-    management_report,
-    to_csv,
-    to_json,
-    to_xlsx,
-)
-from okot.db.reports import ReportFilter
-from okot.db.retention import purge
-from okot.db.staff import (
-    StaffImportError,
-    import_csv,
-)
+from okot.db.report_formats import ReportFormat
 from okot.domain.values import Role
-from okot.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from okot.db.report_export import ReportView
+
+# SQLAlchemy, alembic and the database modules are imported in the command bodies:
+# `okot --help` and the commands that do not touch the database do not pay for them.
 
 errors = Console(stderr=True)
 _console = console
@@ -61,11 +44,17 @@ CASELOAD_COLUMNS = [
 
 def _database_label() -> str:
     """The database URL without a password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    from okot.settings import get_settings
+
     return make_url(get_settings().database_url).render_as_string(hide_password=True)
 
 
 def _engine() -> Engine:
     """The configured engine, ready to use (or a clear error and exit code 1)."""
+    from okot.db.engine import DatabaseNotReady, get_engine, prepare_database
+
     engine = get_engine()
     try:
         prepare_database(engine)
@@ -95,6 +84,8 @@ def register(app: typer.Typer) -> None:
     @db_app.command("upgrade")
     def db_upgrade() -> None:
         """Bring the database (OKOT_DATABASE_URL) to the newest schema revision."""
+        from okot.db.engine import get_engine, upgrade
+
         before, after = upgrade(get_engine())
         if before == after:
             _console().print(f"{_database_label()} is at head ({after}); nothing to do",
@@ -114,6 +105,9 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Remove the personal data of trajectories closed before a date; keep the figures."""
+        from okot.db.data_keys import separate_key_engine
+        from okot.db.retention import purge
+
         day = _parse_date(closed_before, "--closed-before")
         assert day is not None
         result = purge(_engine(), day, dry_run=dry_run, key_engine=separate_key_engine())
@@ -126,6 +120,8 @@ def register(app: typer.Typer) -> None:
                                              "id,role,name,email,phone,ocmw,teamlead")],
     ) -> None:
         """Import the staff directory from CSV (re-importing updates, never duplicates)."""
+        from okot.db.staff import StaffImportError, import_csv
+
         try:
             result = import_csv(_engine(), path)
         except StaffImportError as error:
@@ -151,6 +147,10 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Open trajectories of one caseworker or mediator: overdue first, then by deadline."""
+        from rich.markup import escape
+
+        from okot.db.caseload import caseload
+
         if (caseworker is None) == (mediator is None):
             raise typer.BadParameter("give exactly one of --caseworker ID or --mediator ID")
         role = Role.CASEWORKER if caseworker is not None else Role.MEDIATOR
@@ -194,6 +194,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Management report in Dutch: counts from 1 under the minimum show as <N, zero as 0."""
+        from okot.db.report_export import management_report, to_csv, to_json, to_xlsx
+        from okot.db.reports import ReportFilter
+
         flt = ReportFilter(
             ocmw=ocmw,
             opened_from=_parse_date(date_from, "--from"),
@@ -223,6 +226,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_report(view: ReportView) -> None:
+    from rich.table import Table
+
     scope = ", ".join(f"{k}={v}" for k, v in view.scope.items() if v) or "alle OCMW's"
     m = view.min_count
     _console().print(f"OKOT-managementrapport ({scope}): {view.trajectories} trajecten; "

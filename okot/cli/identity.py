@@ -11,10 +11,10 @@ import typer
 
 from okot.cli.data import _engine
 from okot.cli.errors import EXIT_TROUBLE, CliError
-from okot.crypto.keyring import KeyringError
-from okot.db.client_register import register
 from okot.domain.identity import ClientIdentity, ClientIdentityError, identity_from
-from okot.temporal.connection import EncryptionNotConfigured, key_store_in_use
+
+# The keyring, the Temporal connection settings and the database are imported where
+# they are used: registering `okot open` and `okot import` does not load them.
 
 ClientNameOpt = Annotated[str | None, typer.Option(
     "--client-name", help="The client's name, for the encrypted client register (never sent "
@@ -39,6 +39,9 @@ def identity_of(name: str | None, number: str | None,
 
 def require_register(what: str) -> None:
     """A :class:`CliError` unless the encrypted client register can be written."""
+    from okot.crypto.keyring import KeyringError
+    from okot.temporal.connection import EncryptionNotConfigured, key_store_in_use
+
     try:
         store = key_store_in_use()
     except (EncryptionNotConfigured, KeyringError) as error:
@@ -52,6 +55,9 @@ def save(case_id: str, identity: ClientIdentity | None) -> None:
     """Write ``identity`` to the client register of the project's database."""
     if identity is None:
         return
+    from okot.db.client_register import register
+    from okot.temporal.connection import key_store_in_use
+
     store = key_store_in_use()
     assert store is not None  # identity_of checked it
     register(_engine(), store.keyring, case_id, identity)

@@ -16,7 +16,8 @@ from typing import Annotated
 import typer
 
 from okot.cli.errors import EXIT_TROUBLE, fail, guard
-from okot.crypto.keyring import KeyringError, load_keyring, new_keyring, write_keyring
+
+# The crypto modules are imported in the command bodies: see okot.cli.app.
 
 keyring_app = typer.Typer(help="Master keys of payload encryption (OKOT_KEYRING).",
                           no_args_is_help=True)
@@ -33,6 +34,8 @@ def init(
     """Write a new keyring with one master key to FILE (mode 0600)."""
 
     def body() -> None:
+        from okot.crypto.keyring import new_keyring, write_keyring
+
         if file.exists() and not force:
             fail(f"{file} exists already: rotate it with `okot keyring rotate {file}` "
                  "(or --force to replace it, losing its keys)")
@@ -49,6 +52,8 @@ def rotate(file: FileArg) -> None:
     """Add a new master key to FILE and make it the active one (old keys stay)."""
 
     def body() -> None:
+        from okot.crypto.keyring import KeyringError, load_keyring, write_keyring
+
         try:
             ring = load_keyring(str(file))
         except KeyringError as error:

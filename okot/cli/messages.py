@@ -13,7 +13,6 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
-from okot.cli import client
 from okot.cli.errors import fail, guard, run
 from okot.cli.field_options import FieldOption, field_options
 from okot.cli.help_texts import COMMAND_HELP, field_help, rule_text
@@ -57,6 +56,8 @@ def _send_message(
         # the rules need the new caseworker's team: the sender's side looks it up
         message = message.model_copy(update={"teamlead": staff.teamlead_of(message.caseworker)})
     as_signal, as_json = bool(values["as_signal"]), bool(values["as_json"])
+    from okot.cli import client  # here, not at import: see okot.cli.app
+
     status = run(lambda: client.send(case_id, message, as_signal))
     if status is None:
         if as_json:

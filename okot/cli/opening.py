@@ -8,9 +8,7 @@ from datetime import date
 import typer
 from pydantic import ValidationError
 from rich.markup import escape
-from temporalio.service import RPCError
 
-from okot.cli.client import connect, rpc_trouble
 from okot.cli.errors import EXIT_REFUSED, CliError, fail, guard, run
 from okot.cli.identity import ClientNameOpt, ClientNumberOpt, identity_of
 from okot.cli.identity import save as save_identity
@@ -30,8 +28,6 @@ from okot.cli.staff_check import StaffCheck, staff_ids
 from okot.domain.identity import ClientIdentity
 from okot.domain.status import OpenTrajectory
 from okot.domain.values import workflow_id_for
-from okot.settings import get_settings
-from okot.temporal import trajectories
 
 
 def open_request(
@@ -59,6 +55,12 @@ def open_one(request: OpenTrajectory, as_json: bool,
     if problem is not None:
         fail(f"refused: {problem}")
     request = staff.with_teamlead(request)
+    from temporalio.service import RPCError  # here, not at import: see okot.cli.app
+
+    from okot.cli.client import connect, rpc_trouble
+    from okot.settings import get_settings
+    from okot.temporal import trajectories
+
     task_queue = get_settings().task_queue
 
     async def start() -> str:

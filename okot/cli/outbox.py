@@ -12,23 +12,18 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
-from okot.db import outbox
-from okot.db.engine import (
-    DatabaseNotReady,
-    get_engine,
-    prepare_database,
-)
-from okot.db.tables import Outbox
-from okot.domain.status import Notice
-from okot.domain.values import Role
-from okot.settings import get_settings
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from okot.db.tables import Outbox
+
+# The database and mail modules are imported in the command bodies: see okot.cli.app.
 
 
 def _row_json(row: Outbox) -> dict[str, object]:
@@ -49,6 +44,8 @@ def _row_json(row: Outbox) -> dict[str, object]:
 
 
 def _engine() -> Engine:
+    from okot.db.engine import DatabaseNotReady, get_engine, prepare_database
+
     engine = get_engine()
     try:
         prepare_database(engine)
@@ -59,7 +56,11 @@ def _engine() -> Engine:
 
 
 async def _resend(row: Outbox) -> str:
+    from okot.db.engine import get_engine
+    from okot.domain.status import Notice
+    from okot.domain.values import Role
     from okot.mail.delivery import MailDelivery
+    from okot.settings import get_settings
 
     engine = get_engine()
     notice = Notice(role=Role(row.recipient_role), to=row.recipient, template=row.template,
@@ -85,6 +86,8 @@ def register(app: typer.Typer) -> None:
         """List the outbox, oldest first (`okot outbox retry ID` resends one)."""
         if ctx.invoked_subcommand is not None:
             return
+        from okot.db import outbox
+
         rows = outbox.list_notifications(_engine(), failed_only=failed, case_id=case)
         if as_json:
             typer.echo(json.dumps([_row_json(r) for r in rows], indent=2))
@@ -106,6 +109,8 @@ def register(app: typer.Typer) -> None:
         outbox_id: Annotated[int, typer.Argument(metavar="ID", help="The outbox id.")],
     ) -> None:
         """Deliver a failed notification again (after fixing the address or the server)."""
+        from okot.db import outbox
+
         engine = _engine()
         try:
             row = outbox.get_notification(engine, outbox_id)

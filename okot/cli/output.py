@@ -8,14 +8,13 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
-from temporalio.client import WorkflowExecution
 
 from okot.domain.deadlines import awaiting
 from okot.domain.shapes import _iso, status_json, timeline_entry_json
@@ -24,7 +23,9 @@ from okot.domain.status import (
     TrajectoryStatus,
 )
 from okot.domain.values import workflow_id_for
-from okot.temporal import search_attributes as sa
+
+if TYPE_CHECKING:
+    from temporalio.client import WorkflowExecution
 
 
 def console(width: int | None = None) -> Console:
@@ -99,6 +100,8 @@ __all__ = ["status_json", "timeline_entry_json"]
 
 def execution_json(execution: WorkflowExecution) -> dict[str, Any]:
     """The stable ``--json`` shape of one ``okot list`` row (see README.md)."""
+    from okot.temporal import search_attributes as sa
+
     attrs = execution.typed_search_attributes
     deadline = attrs.get(sa.NEXT_DEADLINE)
     since = attrs.get(sa.STAGE_SINCE)

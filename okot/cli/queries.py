@@ -5,40 +5,33 @@ attributes); ``--json`` for scripts."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from temporalio.service import RPCError, RPCStatusCode
 
-from okot.cli.client import connect, query_status, query_timeline, rpc_trouble
 from okot.cli.errors import EXIT_REFUSED, CliError, fail, first_line, guard, run
 from okot.cli.options import CaseArg, JsonOpt, check_case_id
-from okot.cli.output import (
-    echo_json,
-    execution_json,
-    print_list,
-    print_status,
-    print_timeline,
-    status_json,
-    timeline_entry_json,
-)
-from okot.domain.status import (
-    TimelineEntry,
-    TrajectoryStatus,
-)
 from okot.domain.values import (
     Stage,
     check_code,
     check_staff_id,
 )
-from okot.temporal import search_attributes as sa
 from okot.temporal.contract import WORKFLOW_TYPE
+
+if TYPE_CHECKING:
+    from okot.domain.status import TimelineEntry, TrajectoryStatus
+
+# The Temporal client, rich output and search attributes are imported in the command
+# bodies: `okot --help` and the other commands do not pay for them.
 
 
 def status_command(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """Show the whole current picture of a trajectory."""
 
     def body() -> None:
+        from okot.cli.client import connect, query_status
+        from okot.cli.output import echo_json, print_status, status_json
+
         check_case_id(case_id)
 
         async def fetch() -> TrajectoryStatus:
@@ -57,6 +50,9 @@ def timeline_command(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     """Show every accepted and rejected message and every system event of a trajectory."""
 
     def body() -> None:
+        from okot.cli.client import connect, query_timeline
+        from okot.cli.output import echo_json, print_timeline, timeline_entry_json
+
         check_case_id(case_id)
 
         async def fetch() -> list[TimelineEntry]:
@@ -81,6 +77,8 @@ def build_list_query(
     query: str | None = None,
 ) -> str:
     """The Temporal visibility query of ``okot list`` (the same one works in the Web UI)."""
+    from okot.temporal import search_attributes as sa
+
     parts = [f"WorkflowType = '{WORKFLOW_TYPE}'"]
     checks: list[tuple[str, str | None, Callable[[str], str], str]] = [
         ("--ocmw", ocmw.strip().lower() if ocmw is not None else None, check_code, sa.OCMW.name),
@@ -128,6 +126,11 @@ def list_command(
     """List trajectories from Temporal visibility (the Okot* search attributes)."""
 
     def body() -> None:
+        from temporalio.service import RPCError, RPCStatusCode
+
+        from okot.cli.client import connect, rpc_trouble
+        from okot.cli.output import echo_json, execution_json, print_list
+
         visibility_query = build_list_query(stage, ocmw, caseworker, mediator, overdue, running,
                                             query)
 

@@ -4,28 +4,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from okot.cli.errors import EXIT_TROUBLE, fail, first_line, warn
-from okot.db.engine import (
-    DatabaseNotReady,
-    get_engine,
-    prepare_database,
-)
-from okot.db.staff import (
-    UnknownStaff,
-    lookup_staff,
-    require_staff,
-)
-from okot.db.tables import STAFF
-from okot.domain.messages import Message
-from okot.domain.status import OpenTrajectory
 from okot.domain.values import Role
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from okot.domain.messages import Message
+    from okot.domain.status import OpenTrajectory
+
+# The database modules are imported where they are used: registering the commands
+# that check staff ids does not load SQLAlchemy.
 
 
 def _engine() -> Engine:
+    from okot.db.engine import DatabaseNotReady, get_engine, prepare_database
+
     engine = get_engine()
     try:
         prepare_database(engine)
@@ -37,6 +33,10 @@ def _engine() -> Engine:
 
 
 def _directory_is_empty(engine: Engine) -> bool:
+    from sqlalchemy import func, select
+
+    from okot.db.tables import STAFF
+
     with engine.connect() as conn:
         return not conn.execute(select(func.count()).select_from(STAFF)).scalar_one()
 
@@ -68,6 +68,8 @@ class StaffCheck:
 
     def teamlead_of(self, caseworker: str) -> str | None:
         """The caseworker's teamlead in the directory (None if unknown or empty)."""
+        from okot.db.staff import lookup_staff
+
         engine = self._directory()
         member = lookup_staff(engine, caseworker) if engine is not None else None
         return member.teamlead if member is not None else None
@@ -79,6 +81,8 @@ class StaffCheck:
         return request.model_copy(update={"teamlead": self.teamlead_of(request.caseworker)})
 
     def problem(self, ids: Sequence[tuple[str, Role | None]]) -> str | None:
+        from okot.db.staff import UnknownStaff, require_staff
+
         if not ids:
             return None
         engine = self._directory()

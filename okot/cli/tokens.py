@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from okot.cli.data import _console, _engine
 from okot.cli.errors import fail, guard
-from okot.db.staff import UnknownStaff
-from okot.db.tokens import create_token, list_tokens, revoke_token
+
+# The database modules are imported in the command bodies: see okot.cli.app.
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +30,9 @@ def register(app: typer.Typer) -> None:
         """Issue a token; it is printed once and never shown again."""
 
         def body() -> None:
+            from okot.db.staff import UnknownStaff
+            from okot.db.tokens import create_token
+
             try:
                 token_id, token = create_token(_engine(), staff, expires_days)
             except UnknownStaff as error:
@@ -44,6 +46,10 @@ def register(app: typer.Typer) -> None:
     @token_app.command("list")
     def token_list() -> None:
         """Every token: id, staff id, created, expires, state (never the token itself)."""
+        from rich.table import Table
+
+        from okot.db.tokens import list_tokens
+
         now = datetime.now(UTC)
         table = Table("id", "staff", "created", "expires", "state")
         for t in list_tokens(_engine()):
@@ -58,6 +64,8 @@ def register(app: typer.Typer) -> None:
         """Revoke a token: it stops working at once."""
 
         def body() -> None:
+            from okot.db.tokens import revoke_token
+
             if not revoke_token(_engine(), token_id):
                 fail(f"refused: no active token with id {token_id} (see `okot token list`)")
             typer.echo(f"token {token_id} revoked")

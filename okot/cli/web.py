@@ -8,8 +8,6 @@ import typer
 
 from okot.cli.data import _engine
 from okot.cli.errors import EXIT_REFUSED, error_line
-from okot.settings import get_settings
-from okot.temporal.connection import connect
 
 
 def register(app: typer.Typer) -> None:
@@ -23,6 +21,8 @@ def register(app: typer.Typer) -> None:
         """Serve the Dutch web app and the HTTP API v1 (settings: OKOT_WEB_*, OKOT_OIDC_*)."""
         import uvicorn
 
+        from okot.settings import get_settings
+        from okot.temporal.connection import connect
         from okot.web.app import WebConfigError, create_app
 
         try:

@@ -22,13 +22,13 @@ import csv
 import io
 import re
 from collections.abc import Iterable
-from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
 from okot.db import report_labels as nl
+from okot.db.report_formats import ReportFormat as ReportFormat  # re-exported
 from okot.db.reports import (
     FUNNEL_STEPS,
     Report,
@@ -38,13 +38,6 @@ from okot.db.reports import (
 from okot.settings import get_settings
 
 Cell = int | float | str | None
-
-
-class ReportFormat(StrEnum):
-    TABLE = "table"
-    CSV = "csv"
-    JSON = "json"
-    XLSX = "xlsx"
 
 
 class ReportLine(BaseModel):
