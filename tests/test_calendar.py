@@ -235,11 +235,11 @@ def test_working_days_between_matches_counting_day_by_day(start: date, span: int
     ("start", "end"),
     [
         (date(2000, 1, 1), date(2000, 1, 1)),
-        (date(1999, 12, 31), date(2000, 1, 10)),  # starts before the index
-        (date(2000, 1, 1), date(2100, 12, 31)),  # the whole index
-        (date(2100, 12, 20), date(2101, 1, 10)),  # ends after it
+        (date(1999, 12, 31), date(2000, 1, 10)),  # starts before the precomputed years
+        (date(2000, 1, 1), date(2100, 12, 31)),  # all of them
+        (date(2100, 12, 20), date(2101, 1, 10)),  # ends after them
     ],
     ids=str,
 )
-def test_working_days_between_at_the_edges_of_the_index(start: date, end: date) -> None:
+def test_working_days_between_at_the_edges_of_the_precomputed_years(start: date, end: date) -> None:
     assert working_days_between(start, end) == _counted_day_by_day(start, end)

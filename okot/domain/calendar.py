@@ -7,9 +7,9 @@ library (country BE); nothing here reads a clock.
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
+from bisect import bisect_right
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -82,17 +82,17 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, last))
 
 
-_INDEX_START = date(PRECOMPUTED_YEARS.start, 1, 1)
-_INDEX_END = date(PRECOMPUTED_YEARS.stop - 1, 12, 31)
+_TABLE_START = date(PRECOMPUTED_YEARS.start, 1, 1)
+_TABLE_END = date(PRECOMPUTED_YEARS.stop - 1, 12, 31)
+_WEEKDAY_HOLIDAYS = tuple(sorted(
+    day for days in _TABLE.values() for day in days if day.weekday() < 5))
+"""The holidays of the precomputed years that fall on a weekday, in order."""
 
 
-@lru_cache(maxsize=1)
-def _working_day_index() -> tuple[int, ...]:
-    """Working days in [_INDEX_START, day] for every day of the precomputed years,
-    by offset from ``_INDEX_START`` (built once, on first use, from the table only)."""
-    days = (_INDEX_END - _INDEX_START).days + 1
-    flags = (is_working_day(_INDEX_START + timedelta(days=i)) for i in range(days))
-    return tuple(accumulate(int(flag) for flag in flags))
+def _weekdays_through(day: date) -> int:
+    """Weekdays from 1 January of year 1 (a Monday) up to and including ``day``."""
+    weeks, rest = divmod(day.toordinal(), 7)
+    return weeks * 5 + min(rest, 5)
 
 
 def _working_days_counted(start: date, end: date) -> int:
@@ -107,15 +107,16 @@ def _working_days_counted(start: date, end: date) -> int:
 def working_days_between(start: date, end: date) -> int:
     """Working days in the half-open range (start, end]; 0 when end <= start.
 
-    Two lookups in a cumulative index within the precomputed years; counted
-    day by day outside them.
+    By arithmetic within the precomputed years: the weekdays in the range, less
+    the weekday holidays in it (two bisections); counted day by day outside them.
     """
     if end <= start:
         return 0
-    if start < _INDEX_START or end > _INDEX_END:
+    if start < _TABLE_START or end > _TABLE_END:
         return _working_days_counted(start, end)
-    index = _working_day_index()
-    return index[(end - _INDEX_START).days] - index[(start - _INDEX_START).days]
+    holidays_in_range = (bisect_right(_WEEKDAY_HOLIDAYS, end)
+                         - bisect_right(_WEEKDAY_HOLIDAYS, start))
+    return _weekdays_through(end) - _weekdays_through(start) - holidays_in_range
 
 
 def local_date(moment: datetime) -> date:
