@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from okot.domain.calendar import (
@@ -222,6 +222,7 @@ def _counted_day_by_day(start: date, end: date) -> int:
     )
 
 
+@settings(deadline=None)  # years outside the table ask the holidays library, slowly at first
 @given(
     start=st.dates(min_value=date(1995, 1, 1), max_value=date(2105, 12, 31)),
     span=st.integers(min_value=-400, max_value=1500),
@@ -243,3 +244,21 @@ def test_working_days_between_matches_counting_day_by_day(start: date, span: int
 )
 def test_working_days_between_at_the_edges_of_the_precomputed_years(start: date, end: date) -> None:
     assert working_days_between(start, end) == _counted_day_by_day(start, end)
+
+
+def test_the_holiday_table_is_the_librarys() -> None:
+    """okot/domain/holiday_table.py is what `python -m okot_dev.holiday_table` writes
+    from the installed `holidays` library (rerun it when this fails after an upgrade)."""
+    from okot_dev.holiday_table import TARGET, table_source
+
+    assert TARGET.read_text(encoding="utf-8") == table_source()
+
+
+def test_importing_the_calendar_does_not_import_the_holidays_library() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, okot.domain.calendar; print('holidays' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False"

@@ -1,7 +1,7 @@
 """Belgian working days: weekends and Belgian public holidays are skipped.
 
-Pure functions over dates. The holiday table comes from the ``holidays``
-library (country BE); nothing here reads a clock.
+Pure functions over dates. The holidays come from the ``holidays`` library
+(country BE), through a table of data for 2000-2100; nothing here reads a clock.
 """
 
 from __future__ import annotations
@@ -12,34 +12,31 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
+from okot.domain.holiday_table import BELGIAN_HOLIDAYS, FIRST_YEAR, LAST_YEAR
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 REMINDER_TIME = time(9, 0)
 """Local time of day at which a deadline falls due (09:00 in Brussels)."""
 
 
-PRECOMPUTED_YEARS = range(2000, 2101)
-"""Years whose holidays are computed at import, so that workflow code (which
-runs in Temporal's sandbox, where the library's locale lookups are not
-allowed) only reads a table."""
+PRECOMPUTED_YEARS = range(FIRST_YEAR, LAST_YEAR + 1)
+"""Years whose holidays are a table of data (:mod:`okot.domain.holiday_table`), so
+that workflow code (which runs in Temporal's sandbox, where the library's locale
+lookups are not allowed) only reads a table, and importing this module does not
+import the library."""
 
-
-
-def _table(years: range) -> dict[int, frozenset[date]]:
-    by_year: dict[int, set[date]] = {year: set() for year in years}
-    for day in holidays.country_holidays("BE", years=years):
-        by_year[day.year].add(day)
-    return {year: frozenset(days) for year, days in by_year.items()}
-
-
-_TABLE = _table(PRECOMPUTED_YEARS)
+_TABLE = {
+    year: frozenset(date(year, month, day) for month, day in days)
+    for year, days in BELGIAN_HOLIDAYS.items()
+}
 
 
 @lru_cache(maxsize=64)
 def _belgian_holidays(year: int) -> frozenset[date]:
     if year in _TABLE:
         return _TABLE[year]
+    import holidays  # only for years outside the table
+
     return frozenset(holidays.country_holidays("BE", years=year).keys())
 
 
