@@ -458,3 +458,19 @@ def test_list_fits_80_columns_and_wide_shows_every_column(
     wide_cells = [c.strip() for line in wide.splitlines() for c in line.split("│")]
     for value in ("med-antwerpen-yasmina", "antwerpen", "2026-11-02", "running"):
         assert value in wide_cells
+
+
+def test_okot_starts_without_temporal_the_database_or_the_dev_stack() -> None:
+    """`okot --help` and command parsing stay fast: the heavy packages are imported by
+    the commands that use them (bench/cli.py times it)."""
+    import subprocess
+    import sys
+
+    heavy = ["temporalio", "sqlalchemy", "alembic", "cryptography", "structlog", "holidays",
+             "pydantic_settings", "jinja2", "httpx", "uvicorn", "workflows", "activities",
+             "okot_dev.devstack"]
+    code = ("import sys; from okot.cli.app import app; "
+            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout.strip() == ""
