@@ -93,7 +93,7 @@ async def test_the_command_passes_and_fails(
     ok = await cli("replay-check", "--query", query)
     assert ok.exit_code == 0, ok.output
     assert f"replayed {seeded} running trajectories: {seeded} ok, 0 failed" in ok.stdout
-    monkeypatch.setattr(replay_check, "WORKFLOWS", [PauseFirst])
+    monkeypatch.setattr(replay_check, "workflow_classes", lambda: [PauseFirst])
     bad = await cli("replay-check", "--query", query, "--limit", "2")
     assert bad.exit_code == 2
     assert "replayed 2 running trajectories: 0 ok, 2 failed" in bad.stdout

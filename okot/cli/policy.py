@@ -17,17 +17,13 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
-from okot.cli.client import WAIT_SECONDS, connect, rpc_trouble
 from okot.cli.cohort_csv import describe_validation_error
 from okot.cli.errors import (
     EXIT_OK,
@@ -46,8 +42,13 @@ from okot.domain.messages import UpdatePolicy
 from okot.domain.policy import ReminderPolicy
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import Actor, Role
-from okot.temporal import trajectories
 from okot.temporal.contract import STATUS_QUERY
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+# Temporal (and the CLI's client side) is imported in the functions that use it:
+# registering `okot policy` must not load it (see okot.cli.app).
 
 POLICY_SENDERS = (Role.TEAMLEAD, Role.OPERATIONS)
 
@@ -95,6 +96,11 @@ def load_policy(path: Path) -> ReminderPolicy:
 
 async def _update_one(client: Client, workflow_id: str, message: UpdatePolicy,
                       dry_run: bool, outcome: PolicyOutcome) -> str:
+    from temporalio.service import RPCError
+
+    from okot.cli.client import WAIT_SECONDS
+    from okot.temporal import trajectories
+
     handle = client.get_workflow_handle(workflow_id)
     try:
         status = await asyncio.wait_for(
@@ -119,6 +125,11 @@ async def update_matching(
     concurrency: int = 8, errors: Console | None = None,
 ) -> PolicyOutcome:
     """Send ``message`` to every running trajectory matching ``query``, ``concurrency`` at a time."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from okot.cli.client import rpc_trouble
+
     outcome = PolicyOutcome(dry_run=dry_run)
     visibility_query = build_list_query(running=True, query=query)
     try:
@@ -170,6 +181,8 @@ def update_command(
     """Replace the reminder policy of every running trajectory matching --query, from now on."""
 
     def body() -> None:
+        from okot.cli.client import connect
+
         actor = _sender(actor_spec)
         policy = load_policy(policy_file)
         try:
