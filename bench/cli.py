@@ -110,7 +110,8 @@ def seed_caseload(url: str, cases: int) -> None:
         opened = since - timedelta(days=rng.randint(0, 60))
         due = local_date(since) + timedelta(days=rng.randint(5, 90))
         rows.append({
-            "workflow_id": f"okot-bench-{i:06d}", "case_id": f"bench-{i:06d}", "seq": 1,
+            "trajectory_id": f"okot-bench-{i:06d}", "workflow_id": f"okot-bench-{i:06d}",
+            "case_id": f"bench-{i:06d}", "seq": 1, "event_seq": 1, "event_at": since,
             "ocmw": "gent", "caseworker": STAFF_ID, "mediator": None,
             "stage": STAGES[i % len(STAGES)], "is_open": True, "stage_since": since,
             "next_deadline_due": due, "next_deadline_kind": "reminder",
@@ -135,7 +136,7 @@ def caseload_figures(url: str, runs: int) -> list[str]:
     engine.dispose()
     return [
         line(f"  caseload() in-process ({len(items)} rows)", query),
-        line("  working days in stage, calendar index", indexed),
+        line("  working days in stage, by arithmetic", indexed),
         line("  working days in stage, day by day (before)", counted),
     ]
 
