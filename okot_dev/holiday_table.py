@@ -15,10 +15,14 @@ from pathlib import Path
 
 import holidays
 
+from okot.domain.values import EARLIEST_DAY, LATEST_DAY
 from okot.paths import PROJECT_ROOT
 
 TARGET = PROJECT_ROOT / "okot" / "domain" / "holiday_table.py"
-FIRST_YEAR, LAST_YEAR = 2000, 2100
+DEADLINE_MARGIN_YEARS = 10
+"""How far a deadline may fall after the latest date a message may carry (the
+longest policy periods add up to about five years)."""
+FIRST_YEAR, LAST_YEAR = EARLIEST_DAY.year, LATEST_DAY.year + DEADLINE_MARGIN_YEARS
 
 
 def table_source() -> str:
@@ -29,7 +33,9 @@ def table_source() -> str:
         "# ruff: noqa: E501",
         '"""Belgian public holidays, (month, day) per year: a table of data written by',
         "``python -m okot_dev.holiday_table`` from the ``holidays`` library (country BE);",
-        '``tests/test_calendar.py`` checks it against the library. Do not edit by hand."""',
+        "``tests/test_calendar.py`` checks it against the library. Do not edit by hand.",
+        "The library knows no holidays after 2100: those years count weekends only.",
+        '"""',
         "",
         "from __future__ import annotations",
         "",

@@ -4,7 +4,7 @@ one-line errors and exit codes, staff checks, JSON shapes."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
@@ -256,7 +256,11 @@ def test_signal_and_json_output(offline: Cli, sent: list[tuple[str, Message, boo
         (["open", "C-1", "--ocmw", "gent", "--caseworker", "cw-anna", "--opened-on", "3/3/25"],
          ["--opened-on", "YYYY-MM-DD"]),
         (["open", "C-1", "--ocmw", "gent", "--caseworker", "cw-anna", "--opened-on",
-          "2999-01-01"], ["--opened-on", "future"]),
+          "2999-01-01"], ["--opened-on", "2099-12-31"]),
+        (["open", "C-1", "--ocmw", "gent", "--caseworker", "cw-anna", "--opened-on",
+          (date.today() + timedelta(days=3)).isoformat()], ["--opened-on", "future"]),
+        (["open", "C-1", "--ocmw", "gent", "--caseworker", "cw-anna", "--opened-on",
+          "2020-01-01"], ["--opened-on", "three years"]),
         (["list", "--stage", "done"], ["--stage", "orientation", "follow_up"]),
         (["list", "--ocmw", "Gent!"], ["--ocmw"]),
         (["status"], ["CASE"]),

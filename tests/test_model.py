@@ -87,7 +87,7 @@ def test_staff_ids_and_ocmw_codes() -> None:
         Actor.model_validate({"role": "caseworker", "id": "a"})
     with pytest.raises(ValidationError, match="national register number"):
         Actor.model_validate({"role": "caseworker", "id": "85073003328"})
-    with pytest.raises(ValidationError, match="code 'Gent' is not allowed"):
+    with pytest.raises(ValidationError, match="code is not allowed: use 2 to 64 lower-case"):
         _open("gent-1", ocmw="Gent")
     assert Actor.model_validate({"role": "teamlead", "id": "tl.chris"}).id == "tl.chris"
 
@@ -210,7 +210,7 @@ def test_parse_message_with_an_unknown_name() -> None:
     with pytest.raises(ValueError) as info:
         parse_message("approve_everything", {"actor": CW})
     text = str(info.value)
-    assert "unknown message 'approve_everything'" in text
+    assert "unknown message" in text and "approve_everything" not in text
     assert "record_info" in text and "reassign" in text
 
 

@@ -35,8 +35,10 @@ from datetime import date
 from pydantic import ValidationError
 
 from okot.domain.identity import ClientIdentity, ClientIdentityError, identity_from
+from okot.domain.journey import opening_problem
+from okot.domain.reasons import validation_reason
+from okot.domain.register_numbers import looks_like_national_register_number
 from okot.domain.status import OpenTrajectory
-from okot.domain.values import looks_like_national_register_number
 
 COLUMNS: tuple[str, ...] = (
     "case_id",
@@ -94,7 +96,7 @@ def parse_bool(value: str) -> bool:
         return True
     if word in _FALSE:
         return False
-    raise ValueError(f"{value!r} is not true or false")
+    raise ValueError("is not true or false (true/false, yes/no, ja/nee, 1/0)")
 
 
 def parse_date(value: str) -> date:
@@ -102,17 +104,7 @@ def parse_date(value: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """One line out of a pydantic error: ``field: reason; field: reason``."""
-    parts = []
-    for item in error.errors():
-        field = ".".join(str(p) for p in item["loc"])
-        message = str(item["msg"]).removeprefix("Value error, ")
-        parts.append(f"{field}: {message}" if field else message)
-    return "; ".join(parts)
+        raise ValueError("is not a date (YYYY-MM-DD)") from None
 
 
 def _header(reader: csv.DictReader[str]) -> list[str]:
@@ -166,8 +158,6 @@ def _parse_row(line: int, cells: dict[str, str], today: date | None) -> CohortEn
         except ValueError as error:
             problems.append(f"opened_on: {error}")
         else:
-            if today is not None and day > today:
-                problems.append(f"opened_on: {day} is in the future (today is {today})")
             fields["opened_on"] = day
     identity = None
     try:
@@ -177,9 +167,13 @@ def _parse_row(line: int, cells: dict[str, str], today: date | None) -> CohortEn
     try:
         request = OpenTrajectory.model_validate(fields)
     except ValidationError as error:
-        problems.insert(0, describe_validation_error(error))
+        problems.insert(0, validation_reason(error))
         valid_case = not any(e["loc"] == ("case_id",) for e in error.errors())
         return CohortProblem(line, raw_case if valid_case else None, "; ".join(problems))
+    if today is not None:
+        problem = opening_problem(request, today)
+        if problem is not None:
+            problems.append(problem)
     if problems:
         return CohortProblem(line, request.case_id, "; ".join(problems))
     return CohortRow(line, request, identity)

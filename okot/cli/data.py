@@ -70,7 +70,7 @@ def _parse_date(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+        raise typer.BadParameter("is not a date (YYYY-MM-DD)", param_hint=option) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -26,6 +26,7 @@ from okot.cli.options import (
 from okot.cli.output import console, echo_json
 from okot.cli.staff_check import StaffCheck, staff_ids
 from okot.domain.identity import ClientIdentity
+from okot.domain.journey import opening_problem
 from okot.domain.status import OpenTrajectory
 from okot.domain.values import workflow_id_for
 
@@ -36,16 +37,18 @@ def open_request(
 ) -> OpenTrajectory:
     names = {"case_id": "CASE", "ocmw": "--ocmw", "caseworker": "--caseworker",
              "mediator": "--mediator", "opened_on": "--opened-on"}
-    if opened_on is not None and opened_on > brussels_today():
-        fail(f"--opened-on: {opened_on} is in the future (today is {brussels_today()})")
     try:
-        return OpenTrajectory(
+        request = OpenTrajectory(
             case_id=case_id, ocmw=ocmw.strip().lower(), caseworker=caseworker,
             mediator=mediator or None, registered_jobseeker=registered_jobseeker,
             opened_on=opened_on,
         )
     except ValidationError as error:
         fail(describe(error, names, "cannot open"))
+    problem = opening_problem(request, brussels_today())
+    if problem is not None:
+        fail(f"cannot open: --opened-on: {problem}")
+    return request
 
 
 def open_one(request: OpenTrajectory, as_json: bool,

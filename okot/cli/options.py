@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from okot.cli.cohort_csv import describe_validation_error
 from okot.cli.cohort_csv import parse_date as _parse_cohort_date
 from okot.cli.errors import fail
 from okot.domain.calendar import local_date
+from okot.domain.reasons import validation_reason
 from okot.domain.values import (
     Actor,
     Role,
@@ -49,12 +49,12 @@ def parse_actor(spec: str | None) -> Actor:
     role, sep, staff_id = spec.strip().partition(":")
     role = role.strip().lower()
     if not sep or role not in HUMAN_ROLES:
-        fail(f"--as / OKOT_ACTOR: {spec!r} is not ROLE:ID with ROLE one of {roles} "
+        fail(f"--as / OKOT_ACTOR: give ROLE:ID with ROLE one of {roles} "
              "(for example caseworker:cw-anna)")
     try:
         return Actor(role=Role(role), id=staff_id.strip())
     except ValidationError as error:
-        fail(f"--as / OKOT_ACTOR: {describe_validation_error(error)}")
+        fail(validation_reason(error, "--as / OKOT_ACTOR"))
 
 
 def check_case_id(case_id: str) -> str:
@@ -70,17 +70,8 @@ def option_name(field: str) -> str:
 
 
 def describe(error: ValidationError, names: dict[str, str], context: str) -> str:
-    """A pydantic error as one line that names the options the user typed."""
-    parts = []
-    for item in error.errors():
-        loc = tuple(str(p) for p in item["loc"])
-        message = str(item["msg"]).removeprefix("Value error, ")
-        if not loc:
-            parts.append(message)
-            continue
-        where = names.get(loc[0], option_name(loc[0]))
-        parts.append(f"{where}: {message}")
-    return f"{context}: " + "; ".join(parts)
+    """A pydantic error as one line that names the options the user typed (never the value)."""
+    return validation_reason(error, context, names)
 
 
 CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="The opaque, pseudonymous case id.",

@@ -23,7 +23,9 @@ PRECOMPUTED_YEARS = range(FIRST_YEAR, LAST_YEAR + 1)
 """Years whose holidays are a table of data (:mod:`okot.domain.holiday_table`), so
 that workflow code (which runs in Temporal's sandbox, where the library's locale
 lookups are not allowed) only reads a table, and importing this module does not
-import the library."""
+import the library. They cover every date a message or a start may carry
+(:data:`~okot.domain.values.EARLIEST_DAY` to :data:`~okot.domain.values.LATEST_DAY`)
+and the deadlines that follow (the table runs ten years past the latest)."""
 
 _TABLE = {
     year: frozenset(date(year, month, day) for month, day in days)

@@ -20,7 +20,7 @@ per-message checks; ``tests/test_journey_table.py`` pins each one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from okot.domain import authorization, rules_versions
 from okot.domain.calendar import due_at
@@ -111,6 +111,28 @@ def describe_allowed(stage: Stage) -> str:
 
 
 # ---------------------------------------------------------------------- opening
+
+MAX_BACKDATE_DAYS = 3 * 366
+"""How long before today a file kept elsewhere may have been opened."""
+
+
+def opening_problem(request: OpenTrajectory, today: date, slack_days: int = 0) -> str | None:
+    """Why ``request`` cannot open a trajectory ``today`` (``None``: it can).
+
+    Checked by every door that opens one: the client before it starts the
+    workflow, and the workflow itself (with a day of ``slack_days`` for a
+    start that crossed midnight on its way) for a start that came another way.
+    """
+    if request.opened_on is None:
+        return None
+    if (request.opened_on - today).days > slack_days:
+        return f"opened_on is in the future (today is {today.isoformat()})"
+    if (today - request.opened_on).days > MAX_BACKDATE_DAYS + slack_days:
+        return (
+            "opened_on is more than three years ago; an OKOT file that old cannot "
+            "still be in orientation"
+        )
+    return None
 
 
 def open_trajectory(request: OpenTrajectory, now: datetime) -> TrajectoryStatus:

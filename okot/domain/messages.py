@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from datetime import date
 from typing import Any, ClassVar
 
 from pydantic import (
+    Field,
     model_validator,
 )
 
@@ -14,6 +13,7 @@ from okot.domain.policy import ReminderPolicy
 from okot.domain.values import (
     Actor,
     CandidacyChannel,
+    Day,
     FollowUpLead,
     HandoverChannel,
     InfoChannel,
@@ -39,7 +39,7 @@ class Message(Model):
 
 class RecordInfo(Message):
     name: ClassVar[MessageName] = MessageName.RECORD_INFO
-    date: date
+    date: Day
     channel: InfoChannel
 
 
@@ -79,21 +79,21 @@ class DeclineAgreement(Message):
 
 class ConfirmHandover(Message):
     name: ClassVar[MessageName] = MessageName.CONFIRM_HANDOVER
-    date: date
+    date: Day
     channel: HandoverChannel
     notes: Text | None = None
 
 
 class ScheduleIntake(Message):
     name: ClassVar[MessageName] = MessageName.SCHEDULE_INTAKE
-    date: date
+    date: Day
 
 
 class RecordScreening(Message):
     name: ClassVar[MessageName] = MessageName.RECORD_SCREENING
     approved: bool
-    reasons: tuple[ScreeningReason, ...] = ()
-    start_date: date | None = None
+    reasons: tuple[ScreeningReason, ...] = Field((), max_length=len(ScreeningReason))
+    start_date: Day | None = None
     location: ShortText | None = None
 
     @model_validator(mode="after")
@@ -114,22 +114,20 @@ class RecordScreening(Message):
 
 class PostponeStart(Message):
     name: ClassVar[MessageName] = MessageName.POSTPONE_START
-    start_date: date
+    start_date: Day
     location: ShortText | None = None
 
 
 class ConfirmStart(Message):
     name: ClassVar[MessageName] = MessageName.CONFIRM_START
-    date: date
+    date: Day
     location: ShortText
-    expected_end: dt.date
+    expected_end: Day
 
     @model_validator(mode="after")
     def _consistent(self) -> ConfirmStart:
         if self.expected_end <= self.date:
-            raise ValueError(
-                f"expected_end {self.expected_end} must be after the start date {self.date}"
-            )
+            raise ValueError("expected_end must be after the start date")
         if (self.expected_end - self.date).days > 4 * 366:
             raise ValueError(
                 "expected_end is more than 4 years after the start; an OKOT lasts 1 to 3 years"
@@ -139,14 +137,14 @@ class ConfirmStart(Message):
 
 class RecordProgress(Message):
     name: ClassVar[MessageName] = MessageName.RECORD_PROGRESS
-    date: date
+    date: Day
     note: Text
 
 
 class RecordEnd(Message):
     name: ClassVar[MessageName] = MessageName.RECORD_END
     result: TrainingResult
-    date: date
+    date: Day
 
 
 class AgreeFollowUp(Message):
@@ -158,7 +156,7 @@ class AgreeFollowUp(Message):
 class RecordEmployment(Message):
     name: ClassVar[MessageName] = MessageName.RECORD_EMPLOYMENT
     employed: bool
-    date: date
+    date: Day
 
 
 class Withdraw(Message):
@@ -226,6 +224,6 @@ def parse_message(name: str, payload: dict[str, Any]) -> Message:
         kind = MessageName(name)
     except ValueError:
         raise ValueError(
-            f"unknown message {name!r}; known: {', '.join(m.value for m in MessageName)}"
+            f"unknown message; known: {', '.join(m.value for m in MessageName)}"
         ) from None
     return MESSAGE_TYPES[kind].model_validate(payload)

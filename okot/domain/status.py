@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
+    BeforeValidator,
     Field,
 )
 
 from okot.domain.keys import Keys
 from okot.domain.policy import ReminderPolicy
+from okot.domain.reasons import one_line
 from okot.domain.values import (
     Actor,
     CandidacyChannel,
     CaseId,
     Closure,
+    Day,
     DeadlineKind,
     EmploymentCheck,
     FollowUpLead,
@@ -33,6 +36,20 @@ from okot.domain.values import (
 )
 
 # -------------------------------------------------------------------------- state
+
+MAX_HISTORY_EVENTS = 50_000
+"""Temporal ends a workflow whose history reaches 51,200 events; continue long before."""
+MAX_HISTORY_BYTES = 40 * 1024 * 1024
+"""Temporal ends a workflow whose history reaches 50 MB; continue long before."""
+
+
+def _bounded_reason(value: object) -> object:
+    return one_line(value) if isinstance(value, str) else value
+
+
+Reason = Annotated[str, BeforeValidator(_bounded_reason)]
+"""A rejection reason: one line, cut to :data:`~okot.domain.reasons.REASON_LIMIT`
+characters, also when read back from an older run that kept it whole."""
 
 
 class Deadline(Model):
@@ -169,13 +186,19 @@ class OpenTrajectory(Model):
     )
     registered_jobseeker: bool = True
     policy: ReminderPolicy = ReminderPolicy()
-    opened_on: date | None = Field(
+    opened_on: Day | None = Field(
         None,
         description="When the file was really opened, for a case kept elsewhere until now "
         "(cohort import): orientation deadlines count from that day. Default: today.",
     )
     continue_as_new_after_events: int = Field(
-        10_000, ge=10, description="History length after which the workflow continues as new."
+        10_000, ge=10, le=MAX_HISTORY_EVENTS,
+        description="History length after which the workflow continues as new.",
+    )
+    continue_as_new_after_bytes: int = Field(
+        8 * 1024 * 1024, ge=100_000, le=MAX_HISTORY_BYTES,
+        description="History size (bytes) after which the workflow continues as new, so "
+        "that a flood of rejected Signals cannot push it to the server's 50 MB limit.",
     )
     attention_after_seconds: int = Field(
         300, ge=1, le=86_400,
@@ -207,7 +230,7 @@ class TimelineEntry(Model):
     actor: Actor
     accepted: bool
     summary: str
-    reason: str | None = None
+    reason: Reason | None = None
     stage_before: Stage
     stage_after: Stage
     seq: int

@@ -7,6 +7,7 @@ no clock, no Temporal import.
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -14,7 +15,13 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Field,
     StringConstraints,
+)
+
+from okot.domain.register_numbers import (
+    contains_national_register_number,
+    looks_like_national_register_number,
 )
 
 # --------------------------------------------------------------------------- enums
@@ -165,43 +172,38 @@ class SystemEvent(StrEnum):
 
 # --------------------------------------------------------------------- identifiers
 
-_CASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
-_NRN_SEPARATORS_RE = re.compile(r"[\s./_-]")
-_ELEVEN_DIGITS_RE = re.compile(r"\d{11}")
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+"""The dates a message or a start may carry; the holiday table of
+:mod:`okot.domain.calendar` covers them (and the deadlines that follow them)."""
 
-
-def looks_like_national_register_number(value: str) -> bool:
-    """True when ``value`` could be a Belgian national register number (INSZ).
-
-    That is 11 digits, written with or without the usual separators
-    (``85.07.30-033.28``, ``850730 033 28``, ``85073003328``), or any run of
-    11 digits inside a longer id.
-    """
-    compact = _NRN_SEPARATORS_RE.sub("", value)
-    return (compact.isdigit() and len(compact) == 11) or bool(_ELEVEN_DIGITS_RE.search(value))
+_CASE_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,63}")
+_STAFF_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
+_CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,63}")
+_ID_LIMIT = 64
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# The messages below never repeat the value: it may be long, or personal data.
 
 
 def check_case_id(value: str) -> str:
-    if looks_like_national_register_number(value):
+    if len(value) <= _ID_LIMIT and looks_like_national_register_number(value):
         raise ValueError(
             "case_id looks like a national register number (11 digits); use the "
             "opaque, pseudonymous case id of your OCMW, never the INSZ or anything derived from it"
         )
-    if not _CASE_ID_RE.match(value):
+    if len(value) > _ID_LIMIT or not _CASE_ID_RE.fullmatch(value):
         raise ValueError(
-            f"case_id {value!r} is not allowed: use 3 to 64 characters, letters, digits, "
+            "case_id is not allowed: use 3 to 64 characters, letters, digits, "
             "'-' or '_', starting with a letter or digit"
         )
     return value
 
 
-_STAFF_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
-
-
 def check_staff_id(value: str) -> str:
-    if not _STAFF_ID_RE.match(value):
+    if len(value) > _ID_LIMIT or not _STAFF_ID_RE.fullmatch(value):
         raise ValueError(
-            f"staff id {value!r} is not allowed: use 2 to 64 characters, letters, digits, "
+            "staff id is not allowed: use 2 to 64 characters, letters, digits, "
             "'.', '-' or '_', starting with a letter or digit"
         )
     if looks_like_national_register_number(value):
@@ -209,23 +211,58 @@ def check_staff_id(value: str) -> str:
     return value
 
 
-_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
-
-
 def check_code(value: str) -> str:
-    if not _CODE_RE.match(value):
+    if len(value) > _ID_LIMIT or not _CODE_RE.fullmatch(value):
         raise ValueError(
-            f"code {value!r} is not allowed: use 2 to 64 lower-case letters, digits, "
+            "code is not allowed: use 2 to 64 lower-case letters, digits, "
             "'-' or '_' (for example 'gent')"
         )
     return value
 
 
+def _check_no_register_number(value: str) -> str:
+    if contains_national_register_number(value):
+        raise ValueError(
+            "contains what looks like a national register number; leave it out "
+            "(the case id identifies the client)"
+        )
+    return value
+
+
+def check_free_text(value: str) -> str:
+    """Free text (notes, reasons, plans): tabs and line breaks, no other control characters."""
+    if _CONTROL_RE.search(value):
+        raise ValueError(
+            "contains a control character; only letters, digits, punctuation, spaces, "
+            "tabs and line breaks are allowed"
+        )
+    return _check_no_register_number(value)
+
+
+def check_short_text(value: str) -> str:
+    """One line of text (a programme, a school, a location): no control characters."""
+    if _LINE_CONTROL_RE.search(value):
+        raise ValueError(
+            "contains a control character or a line break; one line of text is allowed"
+        )
+    return _check_no_register_number(value)
+
+
 CaseId = Annotated[str, AfterValidator(check_case_id)]
 StaffId = Annotated[str, AfterValidator(check_staff_id)]
 OcmwCode = Annotated[str, AfterValidator(check_code)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(check_free_text),
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(check_short_text),
+]
+Day = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
+"""A date a person gives: from :data:`EARLIEST_DAY` to :data:`LATEST_DAY`."""
 
 
 def workflow_id_for(case_id: str) -> str:
@@ -245,8 +282,6 @@ class Model(BaseModel):
 class Actor(Model):
     role: Role
     id: StaffId
-
-
 
 
 SYSTEM_ACTOR = Actor(role=Role.SYSTEM, id="okot-system")

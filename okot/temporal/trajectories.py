@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from okot.domain.calendar import local_date
+from okot.domain.journey import opening_problem
 from okot.domain.messages import Message
 from okot.domain.status import (
     OpenTrajectory,
@@ -28,8 +29,6 @@ from okot.settings import get_settings
 from okot.temporal.contract import STATUS_QUERY, TIMELINE_QUERY, WORKFLOW_TYPE
 from okot.temporal.search_attributes import STAGE
 from okot.temporal.ui_texts import static_details, static_summary
-
-MAX_BACKDATE_DAYS = 3 * 366
 
 
 class AlreadyOpen(Exception):
@@ -52,15 +51,9 @@ async def open_trajectory(
     ``today`` (default: today in Brussels) bounds ``request.opened_on``.
     """
     workflow_id = workflow_id_for(request.case_id)
-    if request.opened_on is not None:
-        today = today or local_date(datetime.now(UTC))
-        if request.opened_on > today:
-            raise ValueError(f"opened_on {request.opened_on} is in the future (today is {today})")
-        if (today - request.opened_on).days > MAX_BACKDATE_DAYS:
-            raise ValueError(
-                f"opened_on {request.opened_on} is more than three years ago; "
-                "an OKOT file that old cannot still be in orientation"
-            )
+    problem = opening_problem(request, today or local_date(datetime.now(UTC)))
+    if problem is not None:
+        raise ValueError(problem)
     try:
         return await client.start_workflow(
             WORKFLOW_TYPE,

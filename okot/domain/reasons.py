@@ -1,0 +1,115 @@
+"""Rejection reasons: one short line that says what was wrong and what is
+allowed, and never repeats the input.
+
+Every door builds its reasons here: the workflow (an invalid Update or Signal,
+an invalid start), the CLI (a malformed option, a bad cohort row) and the web
+API. A pydantic error is rebuilt from its field names (sanitized, cut short),
+its error types and the allowed values or limits; the offending value itself
+is never part of it (pydantic's own ``str()`` repeats the input, which may be
+a megabyte, or a national register number). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from okot.domain.register_numbers import looks_like_national_register_number
+
+REASON_LIMIT = 300
+"""Most characters of any rejection reason (callers, timeline, audit log)."""
+PART_LIMIT = 40
+"""Most characters of one field name in a reason."""
+_MESSAGE_LIMIT = 160
+_SAFE_PART_RE = re.compile(r"[^A-Za-z0-9_.\-]")
+_SPACE_RE = re.compile(r"\s+")
+_UNPRINTABLE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in '…' when cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def one_line(text: str, limit: int = REASON_LIMIT) -> str:
+    """``text`` as one printable line of at most ``limit`` characters."""
+    return cut(_SPACE_RE.sub(" ", _UNPRINTABLE_RE.sub(" ", text)).strip(), limit)
+
+
+def _part(part: str | int) -> str:
+    if isinstance(part, int):
+        return str(part)
+    cleaned = _SAFE_PART_RE.sub("?", part)
+    if looks_like_national_register_number(cleaned):
+        return "(field)"
+    return cut(cleaned, PART_LIMIT) or "(field)"
+
+
+def _location(loc: Sequence[str | int], names: Mapping[str, str]) -> str:
+    if not loc:
+        return ""
+    first = loc[0]
+    if isinstance(first, str) and first in names:
+        return names[first]
+    return ".".join(_part(p) for p in loc)
+
+
+def _echoes(message: str, value: Any) -> bool:
+    """Whether pydantic's message quotes the offending input."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, str | int | float):
+        text = str(value)
+        return len(text) >= 3 and text in message
+    return False
+
+
+def _message(error: ErrorDetails) -> str:
+    message = str(error.get("msg", ""))
+    for prefix in _PREFIXES:
+        message = message.removeprefix(prefix)
+    if _echoes(message, error.get("input")):
+        message = error["type"].replace("_", " ")
+    return one_line(message, _MESSAGE_LIMIT)
+
+
+def validation_reason(
+    error: ValidationError,
+    subject: str | None = None,
+    names: Mapping[str, str] | None = None,
+    limit: int = REASON_LIMIT,
+) -> str:
+    """A pydantic error as one line: ``subject: field: what is allowed; ...``.
+
+    ``names`` maps a top-level field to what the user typed for it (a CLI
+    option such as ``--date``). Errors that do not fit in ``limit`` are
+    counted at the end (``(and 2 more)``).
+    """
+    details = error.errors(include_url=False)
+    parts = []
+    for item in details:
+        where = _location(item["loc"], names or {})
+        message = _message(item)
+        parts.append(f"{where}: {message}" if where else message)
+    head = f"{one_line(subject, PART_LIMIT * 2)}: " if subject else ""
+    return join_reasons(head, parts, limit)
+
+
+def join_reasons(head: str, parts: Sequence[str], limit: int = REASON_LIMIT) -> str:
+    """``head`` and as many ``parts`` as fit in ``limit`` (the rest counted)."""
+    text = head
+    for index, part in enumerate(parts):
+        piece = part if index == 0 else f"; {part}"
+        rest = len(parts) - index - 1
+        tail = f" (and {rest} more)" if rest else ""
+        if len(text) + len(piece) + len(tail) > limit:
+            if index == 0:
+                return one_line(head + part, limit)
+            return one_line(f"{text} (and {len(parts) - index} more)", limit)
+        text += piece
+    return one_line(text, limit)
