@@ -1,16 +1,13 @@
 """The durable ``OkotTrajectory`` workflow: one client's whole OKOT path.
 
-The workflow owns time, messages and activities; the rules of the journey
-(what is allowed where, what it changes, which deadline follows) live in
-:mod:`okot.domain.journey`, :mod:`okot.domain.steps` and
-:mod:`okot.domain.deadlines` and are only applied here. The activities it calls
-are in :mod:`workflows.effects`, carried out beside the main loop by
-:mod:`workflows.effect_runner`; its idempotency keys follow
-:mod:`okot.domain.keys`; what it shows of itself (search attributes, Web UI
-details) is in :mod:`workflows.visibility`. Every message of
-``shared/domain.md`` is both an Update (validated first: a rejection leaves no
-trace) and a Signal of the same name (an invalid signal changes nothing and is
-recorded in the timeline as rejected).
+The workflow owns time, messages and activities; the rules of the journey live
+in :mod:`okot.domain` (journey, steps, deadlines) and are only applied here. Its
+input, Updates and Signals are read by :mod:`workflows.inputs`; its activities are
+in :mod:`workflows.effects`, carried out beside the main loop by
+:mod:`workflows.effect_runner` (keys: :mod:`okot.domain.keys`); what it shows of
+itself is in :mod:`workflows.visibility`. Every message is both an Update (validated
+first: a rejection leaves no trace) and a Signal of the same name (an invalid one
+changes nothing and is a bounded line in the timeline).
 """
 
 from __future__ import annotations
@@ -19,18 +16,16 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import ValidationError
-
     from okot.domain import deadlines, journey, rules_versions
     from okot.domain.changes import Accepted, Rejected
     from okot.domain.effects import RecordRequest
-    from okot.domain.messages import (
-        Message,
-        parse_message,
-    )
+    from okot.domain.keys import Keys
+    from okot.domain.messages import Message
+    from okot.domain.reasons import one_line
     from okot.domain.status import (
         CarriedState,
         Notice,
@@ -48,8 +43,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from okot.temporal.contract import STATUS_QUERY, TIMELINE_QUERY, WORKFLOW_TYPE
 
-from workflows import effects, visibility
-from workflows.effect_runner import effects_for, keys_for
+from workflows import effects, inputs, visibility
+from workflows.effect_runner import EffectRunner, SerialEffects, effects_for, keys_for
 from workflows.handlers import message_signal as _signal
 from workflows.handlers import message_update as _update
 
@@ -60,29 +55,51 @@ for a run that started before it (from its first message handled afresh)."""
 
 TIMELINE_LIMIT = 2000
 """Newest timeline entries kept in the workflow; the database keeps them all."""
+HISTORY_SIZE_PATCH = "history-size-bound"
+"""Runs with this patch also continue as new once their history passes
+``OpenTrajectory.continue_as_new_after_bytes`` (a flood of rejected Signals must not
+reach the server's 50 MB), carrying at most :data:`MAX_CARRIED_RECORDS` records."""
+MAX_CARRIED_RECORDS = 50
+"""Each holds a status snapshot: the carried state stays far below the 2 MB limit."""
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class OkotTrajectory:
     @workflow.init
-    def __init__(self, request: OpenTrajectory) -> None:
-        self._request = request
-        self._status = journey.open_trajectory(request, workflow.now())
-        carried = request.carried
-        self._timeline: list[TimelineEntry] = list(carried.timeline) if carried else []
-        self._keys = keys_for(request)
-        self._effects = effects_for(request, self._keys, record_failed=self._record_failed,
-                                    notification_failed=self._notification_failed,
-                                    changed=self._effects_changed)
+    def __init__(self, raw: RawValue = inputs.NO_INPUT) -> None:
+        # The input is decoded here, not by the SDK, so that a bad one fails the
+        # workflow (in run) instead of its workflow task, attempt after attempt.
+        started = inputs.start_request(raw)
+        self._invalid = started if isinstance(started, str) else None
+        self._timeline: list[TimelineEntry] = []
         self._version = 0
         self._published: dict[str, Any] = {}
         self._per_case = False  # see _check_per_case
+        self._size_bound = False
+        self._request: OpenTrajectory  # these four stay unset while self._invalid
+        self._status: TrajectoryStatus
+        self._keys: Keys
+        self._effects: EffectRunner | SerialEffects
+        if isinstance(started, OpenTrajectory):
+            self._request = request = started
+            self._status = journey.open_trajectory(request, workflow.now())
+            carried = request.carried
+            self._timeline = list(carried.timeline) if carried else []
+            self._keys = keys_for(request)
+            self._effects = effects_for(request, self._keys, record_failed=self._record_failed,
+                                        notification_failed=self._notification_failed,
+                                        changed=self._effects_changed)
 
     # ------------------------------------------------------------------ main loop
 
     @workflow.run
-    async def run(self, request: OpenTrajectory) -> TrajectoryStatus:
+    async def run(self, raw: RawValue = inputs.NO_INPUT) -> TrajectoryStatus:
+        if self._invalid is not None:
+            workflow.logger.warning("invalid start input: workflow failed")
+            raise ApplicationError(self._invalid, type="InvalidInput", non_retryable=True)
+        request = self._request
         self._per_case = workflow.patched(PER_CASE_PATCH)
+        self._size_bound = workflow.patched(HISTORY_SIZE_PATCH)
         if request.carried is None:
             self._start_rules()
             self._append(
@@ -119,6 +136,9 @@ class OkotTrajectory:
                 return self._status
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                if self._size_bound:  # carry a bounded number of records
+                    await workflow.wait_condition(
+                        lambda: len(self._effects.carried()[0]) <= MAX_CARRIED_RECORDS)
                 await self._effects.quiesce()
                 if self._status.stage is not Stage.CLOSED:
                     self._continue_as_new()
@@ -156,6 +176,8 @@ class OkotTrajectory:
         return (
             info.is_continue_as_new_suggested()
             or info.get_current_history_length() >= self._request.continue_as_new_after_events
+            or (self._size_bound and self._version > 0  # (never on a carried state alone)
+                and info.get_current_history_size() >= self._request.continue_as_new_after_bytes)
         )
 
     def _start_rules(self) -> None:
@@ -179,6 +201,7 @@ class OkotTrajectory:
             "continuing as new",
             extra={"stage": self._status.stage.value,
                    "history_length": workflow.info().get_current_history_length(),
+                   "history_size": workflow.info().get_current_history_size(),
                    "rules_version": self._status.rules_version,
                    "next_rules_version": status.rules_version,
                    "records_carried": len(records), "notices_carried": len(notices)},
@@ -187,27 +210,23 @@ class OkotTrajectory:
 
     # --------------------------------------------------------------- messages
 
-    def _parse(self, name: MessageName, payload: Any) -> Message:
-        if not isinstance(payload, dict):
-            raise ValueError(f"{name.value} needs a JSON object with 'actor' and its fields")
-        try:
-            return parse_message(name.value, payload)
-        except ValidationError as exc:
-            raise ValueError(f"{name.value}: {_one_line(exc)}") from None
-
-    def _decide(self, name: MessageName, payload: Any) -> tuple[Message, Accepted]:
+    def _decide(self, name: MessageName, args: tuple[Any, ...]) -> tuple[Message, Accepted]:
         """Parse and decide an Update; a refusal raises the one-line reason for the caller."""
+        if self._invalid is not None:
+            raise ApplicationError("the trajectory did not start: its input is invalid",
+                                   type="Rejected", non_retryable=True)
         try:
-            message = self._parse(name, payload)
+            message = inputs.message(name, args)
         except ValueError as exc:
             raise ApplicationError(str(exc), type="InvalidMessage", non_retryable=True) from None
         decision = journey.decide(self._status, message, workflow.now(), per_case=self._per_case)
         if isinstance(decision, Rejected):
-            raise ApplicationError(decision.reason, type="Rejected", non_retryable=True)
+            raise ApplicationError(one_line(decision.reason), type="Rejected",
+                                   non_retryable=True)
         return message, decision
 
-    def _validate(self, name: MessageName, payload: Any) -> None:
-        self._decide(name, payload)
+    def _validate(self, name: MessageName, args: tuple[Any, ...]) -> None:
+        self._decide(name, args)
 
     def _check_per_case(self) -> None:
         """Per-case authorization (the sender must hold their role on this trajectory).
@@ -220,26 +239,28 @@ class OkotTrajectory:
         if not self._per_case:
             self._per_case = workflow.patched(PER_CASE_RUNNING_PATCH)
 
-    def _handle_update(self, name: MessageName, payload: Any) -> TrajectoryStatus:
+    def _handle_update(self, name: MessageName, args: tuple[Any, ...]) -> TrajectoryStatus:
         self._check_per_case()
-        message, decision = self._decide(name, payload)  # again: the state may have moved
+        message, decision = self._decide(name, args)  # again: the state may have moved
         self._apply_message(message, decision)
         return self._status
 
-    def _handle_signal(self, name: MessageName, payload: Any) -> None:
+    def _handle_signal(self, name: MessageName, args: tuple[Any, ...]) -> None:
+        """Apply a Signal; a rejected one is only a bounded line in the timeline (and
+        the audit log): never its payload, which may be large or personal."""
+        if self._invalid is not None:
+            return
         self._check_per_case()
         try:
-            message = self._parse(name, payload)
+            message = inputs.message(name, args)
         except ValueError as exc:
-            actor = _actor_of(payload)
-            self._append("message", name.value, actor, False, "invalid payload", self._status,
-                         self._status, (), reason=str(exc), payload=None)
+            self._append("message", name.value, inputs.actor_of(args), False, "invalid payload",
+                         self._status, self._status, (), reason=str(exc))
             return
         decision = journey.decide(self._status, message, workflow.now(), per_case=self._per_case)
         if isinstance(decision, Rejected):
             self._append("message", name.value, message.actor, False, "rejected", self._status,
-                         self._status, (), reason=decision.reason,
-                         payload=message.model_dump(mode="json"))
+                         self._status, (), reason=one_line(decision.reason))
             return
         self._apply_message(message, decision)
 
@@ -329,6 +350,8 @@ class OkotTrajectory:
 
     @workflow.query(name=STATUS_QUERY, description="The whole current picture of the trajectory")
     def status(self) -> TrajectoryStatus:
+        if self._invalid is not None:
+            raise ApplicationError(f"the trajectory did not start: {self._invalid}")
         return self._status
 
     @workflow.query(name=TIMELINE_QUERY,
@@ -374,21 +397,4 @@ class OkotTrajectory:
     update_policy = _update(MessageName.UPDATE_POLICY, "Replace the reminder policy from now on")
     update_policy_signal = _signal(MessageName.UPDATE_POLICY,
                                    "Replace the reminder policy from now on")
-
-
-def _actor_of(payload: Any) -> Actor:
-    if isinstance(payload, dict):
-        try:
-            return Actor.model_validate(payload.get("actor"))
-        except ValidationError:
-            pass
-    return Actor(role=SYSTEM_ACTOR.role, id="unknown")
-
-
-def _one_line(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors(include_url=False):
-        where = ".".join(str(p) for p in error["loc"]) or "payload"
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
 

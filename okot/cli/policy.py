@@ -24,7 +24,6 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from okot.cli.cohort_csv import describe_validation_error
 from okot.cli.errors import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -40,6 +39,7 @@ from okot.cli.output import console
 from okot.cli.queries import build_list_query
 from okot.domain.messages import UpdatePolicy
 from okot.domain.policy import ReminderPolicy
+from okot.domain.reasons import validation_reason
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import Actor, Role
 from okot.temporal.contract import STATUS_QUERY
@@ -91,7 +91,7 @@ def load_policy(path: Path) -> ReminderPolicy:
     try:
         return ReminderPolicy.model_validate(data)
     except ValidationError as error:
-        fail(f"{path}: {describe_validation_error(error)}")
+        fail(validation_reason(error, str(path)))
 
 
 async def _update_one(client: Client, workflow_id: str, message: UpdatePolicy,
@@ -188,7 +188,7 @@ def update_command(
         try:
             message = UpdatePolicy(actor=actor, reason=reason, policy=policy)
         except ValidationError as error:
-            fail(f"--reason: {describe_validation_error(error)}")
+            fail(validation_reason(error, "--reason"))
         errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
         async def apply() -> PolicyOutcome:

@@ -3,10 +3,10 @@ allowed, and never repeats the input.
 
 Every door builds its reasons here: the workflow (an invalid Update or Signal,
 an invalid start), the CLI (a malformed option, a bad cohort row) and the web
-API. A pydantic error is rebuilt from its field names (sanitized, cut short),
-its error types and the allowed values or limits; the offending value itself
-is never part of it (pydantic's own ``str()`` repeats the input, which may be
-a megabyte, or a national register number). Pure: no I/O.
+API. A pydantic error is rebuilt from its field names (an odd or long name
+shows as "(field)"), its error types and the allowed values or limits; the
+offending value itself is never part of it (pydantic's own ``str()`` repeats
+the input, which may be a megabyte, or a national register number). Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ REASON_LIMIT = 300
 PART_LIMIT = 40
 """Most characters of one field name in a reason."""
 _MESSAGE_LIMIT = 160
-_SAFE_PART_RE = re.compile(r"[^A-Za-z0-9_.\-]")
+_FIELD_NAME_RE = re.compile(rf"[A-Za-z_][A-Za-z0-9_]{{0,{PART_LIMIT - 1}}}")
+"""What a field name in a reason may look like; any other name (an unknown field
+sent as a megabyte or a register number) shows as '(field)'."""
 _SPACE_RE = re.compile(r"\s+")
 _UNPRINTABLE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _PREFIXES = ("Value error, ", "Assertion failed, ")
@@ -44,10 +46,9 @@ def one_line(text: str, limit: int = REASON_LIMIT) -> str:
 def _part(part: str | int) -> str:
     if isinstance(part, int):
         return str(part)
-    cleaned = _SAFE_PART_RE.sub("?", part)
-    if looks_like_national_register_number(cleaned):
-        return "(field)"
-    return cut(cleaned, PART_LIMIT) or "(field)"
+    if _FIELD_NAME_RE.fullmatch(part) and not looks_like_national_register_number(part):
+        return part
+    return "(field)"
 
 
 def _location(loc: Sequence[str | int], names: Mapping[str, str]) -> str:
