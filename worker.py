@@ -4,8 +4,10 @@ Connects with ``temporalio.envconfig`` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 profiles), serves the task queue ``OKOT_TASK_QUEUE`` (default ``okot``),
 writes to ``OKOT_DATABASE_URL`` (default: SQLite under ``var/``), exposes
 Prometheus metrics when ``OKOT_METRICS_PORT`` is set, and stops gracefully on
-SIGINT/SIGTERM. ``okot worker`` runs the same (:func:`register_command`, the
-``worker`` plugin of the entry-point group ``okot.commands``).
+SIGINT/SIGTERM. It refuses to start (one line on stderr, exit code 1) on a
+namespace without every ``Okot*`` search attribute: ``okot temporal setup``.
+``okot worker`` runs the same (:func:`register_command`, the ``worker`` plugin of
+the entry-point group ``okot.commands``).
 """
 
 from __future__ import annotations
@@ -114,6 +116,8 @@ async def main() -> None:
     from okot.settings import get_settings
     from okot.temporal.build import build_id
     from okot.temporal.connection import connect
+    from okot.temporal.namespace import readiness_problem
+    from okot.temporal.process_exit import exit_process
 
     log = get_logger("okot.worker")
     configure_logging()
@@ -130,6 +134,11 @@ async def main() -> None:
         )
         overrides["runtime"] = runtime
     client = await connect(**overrides)
+    problem = await readiness_problem(client)
+    if problem is not None:
+        # One line, then stop: every workflow task would fail on this namespace.
+        print(f"okot worker: {problem}", file=sys.stderr, flush=True)
+        exit_process(1)
     build = build_id(settings)
     worker = build_worker(
         client,
@@ -161,4 +170,7 @@ def register_command(app: typer.Typer) -> None:
 
 
 if __name__ == "__main__":
+    from okot.temporal.process_exit import exit_process
+
     asyncio.run(main())
+    exit_process(0)

@@ -23,8 +23,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any, Final
 
-from temporalio.api.namespace.v1 import NamespaceConfig
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, UpdateNamespaceRequest
 from temporalio.client import Client
 
 from okot.temporal import search_attributes as sa
@@ -32,6 +30,7 @@ from okot.temporal.connection import (
     connect,
     register_search_attributes,
 )
+from okot.temporal.namespace import DEFAULT_RETENTION, setup_namespace
 from okot_dev.ports import (
     DEFAULT_PORT,
     DEFAULT_UI_PORT,
@@ -40,7 +39,6 @@ from okot_dev.ports import (
 )
 
 DEFAULT_NAMESPACE: Final = "default"
-DEFAULT_RETENTION: Final = timedelta(days=30)
 
 
 class DevStackError(RuntimeError):
@@ -242,25 +240,16 @@ class DevServer:
 
 
 async def prepare_namespace(client: Client, retention: timedelta | None = DEFAULT_RETENTION) -> list[str]:
-    """Register the Okot search attributes and keep closed workflows ``retention`` long.
+    """``okot temporal setup`` on the dev server's namespace: the Okot search
+    attributes, and closed workflows kept at least ``retention`` long.
 
     Returns the search attributes that had to be added (normally none: the
     server is started with them).
     """
-    added = await register_search_attributes(client)
-    if retention is not None:
-        service = client.workflow_service
-        described = await service.describe_namespace(
-            DescribeNamespaceRequest(namespace=client.namespace)
-        )
-        current = described.config.workflow_execution_retention_ttl.ToTimedelta()
-        if current < retention:
-            config = NamespaceConfig()
-            config.workflow_execution_retention_ttl.FromTimedelta(retention)
-            await service.update_namespace(
-                UpdateNamespaceRequest(namespace=client.namespace, config=config)
-            )
-    return added
+    if retention is None:
+        return await register_search_attributes(client)
+    report = await setup_namespace(client, retention)
+    return list(report.added)
 
 
 @contextlib.asynccontextmanager

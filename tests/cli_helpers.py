@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,11 @@ from okot.domain.calendar import local_date
 from okot.settings import get_settings
 
 runner = CliRunner()
+
+OKOT = [sys.executable, "-c", "from okot.cli.app import app; app()"]
+"""The ``okot`` command as a subprocess, running this checkout's code (run it with
+``cwd`` at the project root; the ``okot`` script of the venv may be another checkout's)."""
+ROOT = Path(__file__).resolve().parent.parent
 
 # Environment variables that would make the CLI talk to something else than the test server.
 _CLEARED = ("OKOT_ACTOR", "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE", "TEMPORAL_NAMESPACE",

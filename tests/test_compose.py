@@ -5,8 +5,8 @@ The compose file is validated against the Compose specification
 read as YAML: services, ports, healthchecks, start order, and the worker's
 environment against what the code reads (``okot.settings.Settings`` and the
 ``TEMPORAL_*`` variables of ``temporalio.envconfig``). The one-shot that
-registers the search attributes is run for real against a Temporal dev
-server.
+creates the namespace and registers the search attributes (``okot temporal
+setup``) is run for real against a Temporal dev server.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
+from cli_helpers import OKOT
 from sqlalchemy.engine import make_url
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
@@ -67,7 +68,7 @@ OPTIONAL_TEMPORAL = {
     "TEMPORAL_CODEC_ENDPOINT", "TEMPORAL_CODEC_AUTH",
 }
 REQUIRED_TEMPORAL = {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE"}
-OKOT_SERVICES = ("okot-migrate", "vdab-sim", "worker", "web")
+OKOT_SERVICES = ("okot-migrate", "temporal-setup", "vdab-sim", "worker", "web")
 
 _INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?::?-([^}]*))?\}")
 
@@ -134,7 +135,6 @@ def test_services_and_images(services: dict[str, dict[str, Any]]) -> None:
     assert image_of(services["temporal"]).split(":")[0] in (
         "temporalio/server", "temporalio/auto-setup"
     )
-    assert image_of(services["temporal-setup"]).startswith("temporalio/admin-tools:")
     assert image_of(services["temporal-ui"]).startswith("temporalio/ui:")
     assert image_of(services["mailpit"]).startswith("axllent/mailpit:")
     for name in services:
@@ -163,12 +163,14 @@ def test_okot_services_are_built_from_the_dockerfile(services: dict[str, dict[st
         assert Path(ROOT / context).resolve() == ROOT, name
         assert (ROOT / "Dockerfile").exists()
     assert commands["okot-migrate"] == ["okot", "db", "upgrade"]
+    assert commands["temporal-setup"][:3] == ["okot", "temporal", "setup"]
     assert commands["worker"][:2] == ["okot", "worker"] or commands["worker"][-1] == "worker.py"
     sim = commands["vdab-sim"]
     assert sim[:2] == ["okot", "vdab-sim"]
     assert sim[sim.index("--host") + 1] == "0.0.0.0"  # reachable from the worker's container
     assert sim[sim.index("--port") + 1] == "8088"
     assert services["okot-migrate"].get("restart") == "no"
+    assert services["temporal-setup"].get("restart") == "no"
 
 
 # --------------------------------------------------------- start-up ordering
@@ -319,40 +321,30 @@ def test_every_temporal_variable_is_set_or_optional(services: dict[str, dict[str
     read = _temporal_variables_in_code() | REQUIRED_TEMPORAL
     unexplained = read - REQUIRED_TEMPORAL - OPTIONAL_TEMPORAL
     assert not unexplained, f"the code reads {sorted(unexplained)}: set it in compose or list it"
-    for name in ("worker", "okot-migrate"):
+    for name in ("worker", "okot-migrate", "temporal-setup"):
         env = environment(services[name])
         assert set(env) >= REQUIRED_TEMPORAL, name
         assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
     assert environment(services["temporal-ui"])["TEMPORAL_ADDRESS"] == "temporal:7233"
 
 
-def _listed_search_attributes(services: dict[str, dict[str, Any]]) -> dict[str, str]:
-    text = environment(services["temporal-setup"])["SEARCH_ATTRIBUTES"]
-    return dict(pair.split("=", 1) for pair in text.split())
+def test_our_search_attributes_fit_in_sql_visibility() -> None:
+    kinds = [key.indexed_value_type.name for key in sa.ALL]
+    assert kinds.count("KEYWORD") <= 10 and kinds.count("DATETIME") <= 3
+    assert kinds.count("BOOL") <= 3
 
 
-def test_setup_registers_exactly_our_search_attributes(
-    services: dict[str, dict[str, Any]],
-) -> None:
-    kinds = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool"}
-    wanted = {key.name: kinds[key.indexed_value_type.name] for key in sa.ALL}
-    listed = _listed_search_attributes(services)
-    assert listed == wanted
-    counts = {kind: list(listed.values()).count(kind) for kind in kinds.values()}
-    assert counts["Keyword"] <= 10 and counts["Datetime"] <= 3 and counts["Bool"] <= 3
-
-
-async def test_setup_script_works_against_a_real_server(
+async def test_setup_one_shot_works_against_a_real_server(
     services: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
-    """Run the temporal-setup one-shot's shell script (twice) against a dev server."""
+    """Run the temporal-setup one-shot's command (twice) against a dev server that has
+    neither the namespace nor the search attributes."""
     setup = services["temporal-setup"]
-    assert setup["entrypoint"][0] == "/bin/sh"
-    script = interpolate(setup["command"][0])
-    run_env = {
-        **os.environ, **environment(setup), "NAMESPACE": "okot-compose-test",
-        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-    }
+    assert setup["command"][0] == "okot"
+    command = [*OKOT, *(interpolate(part) for part in setup["command"][1:])]
+    assert command[-2:] == ["--retention", "30d"]
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("OKOT_")}  # no keyring
+    run_env |= {**environment(setup), "TEMPORAL_NAMESPACE": "okot-compose-test"}
     server = devserver.DevServer(
         db_file=None, port=ports.free_port(), ui_port=None, search_attributes=False,
         log_file=tmp_path / "temporal.log",
@@ -362,12 +354,24 @@ async def test_setup_script_works_against_a_real_server(
         await server.wait_ready(30)
         client = await server.connect(30)
         run_env["TEMPORAL_ADDRESS"] = server.address
+        outputs = []
         for _ in range(2):  # idempotent: a restart of the one-shot changes nothing
             result = await asyncio.to_thread(
-                subprocess.run, ["sh", "-ec", script], env=run_env, capture_output=True,
-                text=True, timeout=60, check=False,
+                subprocess.run, command, env=run_env, capture_output=True, cwd=ROOT,
+                text=True, timeout=120, check=False,
             )
             assert result.returncode == 0, result.stdout + result.stderr
+            outputs.append(result.stdout)
+        lowered = await asyncio.to_thread(  # TEMPORAL_RETENTION=7d on an existing namespace
+            subprocess.run, [*command[:-1], "7d"], env=run_env, capture_output=True, cwd=ROOT,
+            text=True, timeout=120, check=False,
+        )
+        assert lowered.returncode == 0, lowered.stdout + lowered.stderr
+        assert "namespace okot-compose-test: exists, retention 7 days (was 30)" in lowered.stdout
+        await asyncio.to_thread(
+            subprocess.run, command, env=run_env, capture_output=True, cwd=ROOT,
+            text=True, timeout=120, check=True,
+        )
         listed = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace="okot-compose-test")
         )
@@ -382,6 +386,10 @@ async def test_setup_script_works_against_a_real_server(
     registered = dict(listed.custom_attributes)
     for key in sa.ALL:
         assert registered.get(key.name) == IndexedValueType.ValueType(key.indexed_value_type), key.name
+    assert "namespace okot-compose-test: created, retention 30 days" in outputs[0]
+    assert "search attributes: added OkotCaseworker, OkotClosure" in outputs[0]
+    assert "namespace okot-compose-test: exists, retention 30 days\n" in outputs[1]
+    assert f"search attributes: all {len(sa.ALL)} present" in outputs[1]
 
 
 # ------------------------------------------------------------------ the image
@@ -487,7 +495,7 @@ def test_only_the_vdab_simulator_runs_the_dev_tools_image(
     services: dict[str, dict[str, Any]],
 ) -> None:
     assert build_target(services["vdab-sim"]) == "dev-tools"
-    for name in ("okot-migrate", "worker", "web"):
+    for name in ("okot-migrate", "temporal-setup", "worker", "web"):
         assert build_target(services[name]) in (None, "runtime"), name
         assert image_of(services[name]) != image_of(services["vdab-sim"]), name
         assert "okot_dev" not in copied(built_from(dockerfile_stages(), build_target(services[name])))

@@ -17,6 +17,8 @@ registration of every command group (the ``okot`` console script is :data:`app`)
 * ``okot case erase CASE``: erase a closed trajectory (:mod:`okot.cli.case`);
 * ``okot keyring init|rotate FILE``: the master keys of payload encryption
   (:mod:`okot.cli.keyring`);
+* ``okot temporal setup``: the namespace and its search attributes
+  (:mod:`okot.cli.temporal_setup`);
 * plus the commands of plugins, entry points of the group ``okot.commands``:
   ``okot worker`` (``worker.register_command``), ``okot vdab-sim`` and ``okot dev``
   (:func:`okot_dev.commands.register`, absent from the production image).
@@ -44,6 +46,7 @@ from okot.cli import (
     outbox,
     policy,
     queries,
+    temporal_setup,
     tokens,
     web,
 )
@@ -102,4 +105,5 @@ web.register(app)
 keyring.register(app)
 case.register(app)
 policy.register(app)
+temporal_setup.register(app)
 register_plugins(app)

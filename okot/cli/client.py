@@ -30,7 +30,7 @@ WAIT_SECONDS = 60.0
 
 def _target() -> str:
     try:
-        config = okot_temporal.connect_config()
+        config = okot_temporal.operations_config()
     except Exception:
         return "the configured address"
     return f"{config.get('target_host')} (namespace {config.get('namespace', 'default')})"
@@ -40,20 +40,24 @@ def unreachable(address: str | None = None) -> CliError:
     """One clear line instead of the transport's error chain."""
     if address is None:
         try:
-            address = str(okot_temporal.connect_config().get("target_host"))
+            address = str(okot_temporal.operations_config().get("target_host"))
         except Exception:
             address = "the configured address"
     return CliError(f"Temporal is not reachable at {address}: is `make demo` running?",
                     EXIT_TROUBLE)
 
 
-async def connect() -> Client:
+async def connect(payloads: bool = True) -> Client:
+    """A client, or a one-line error (exit code 1). ``payloads=False``: for namespace
+    operations only, without the data converter (so without a keyring)."""
+    if payloads:
+        try:
+            okot_temporal.data_converter()
+        except (okot_temporal.EncryptionNotConfigured, KeyringError) as error:
+            fail(str(error), EXIT_TROUBLE)
     try:
-        okot_temporal.data_converter()
-    except (okot_temporal.EncryptionNotConfigured, KeyringError) as error:
-        fail(str(error), EXIT_TROUBLE)
-    try:
-        config = okot_temporal.connect_config()
+        config = (okot_temporal.connect_config() if payloads
+                  else okot_temporal.operations_config())
     except Exception as error:
         fail(f"cannot read the Temporal connection settings: {first_line(error)}; "
              "check TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_PROFILE", EXIT_TROUBLE)

@@ -17,6 +17,8 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from okot.temporal.process_exit import exit_process
+
 T = TypeVar("T")
 
 EXIT_OK = 0
@@ -54,11 +56,17 @@ def first_line(error: BaseException) -> str:
 
 
 class _OneLineErrors:
-    """Usage errors (a bad date, an unknown choice, a missing option) as one line on stderr."""
+    """Usage errors (a bad date, an unknown choice, a missing option) as one line on stderr,
+    and the process's exit code, on every path (:func:`~okot.temporal.process_exit.exit_process`
+    when it is the ``okot`` process itself, ``sys.exit`` when called in-process, as by tests)."""
 
     def main(  # type: ignore[no-untyped-def]
         self, *args: Any, standalone_mode: bool = True, **kwargs: Any
     ):
+        own_process = not args and kwargs.get("args") is None  # the console script: sys.argv
+        end: Callable[[int], NoReturn] = sys.exit
+        if own_process:
+            end = exit_process
         try:
             rv = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[misc]
         except typer.TyperException as error:
@@ -69,15 +77,20 @@ class _OneLineErrors:
                 hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
                 text = error.format_message().replace("Value error, ", "")
                 error_line(f"error: {text}{hint}")
-            sys.exit(error.exit_code)
+            end(error.exit_code)
         except typer.Abort:
             if not standalone_mode:
                 raise
             error_line("aborted")
-            sys.exit(EXIT_TROUBLE)
+            end(EXIT_TROUBLE)
+        except Exception as error:  # a bug: still one line and a documented exit code
+            if not standalone_mode or not own_process:
+                raise
+            error_line(f"error: unexpected {type(error).__name__}: {first_line(error)}")
+            end(EXIT_TROUBLE)
         if not standalone_mode:
             return rv
-        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+        end(rv if isinstance(rv, int) else EXIT_OK)
 
 
 class OkotGroup(_OneLineErrors, TyperGroup):

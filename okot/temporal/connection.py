@@ -31,6 +31,7 @@ from okot.crypto.keyring import load_keyring
 from okot.db.engine import get_engine, prepare_database
 from okot.settings import Settings, get_settings
 from okot.temporal import search_attributes as sa
+from okot.temporal.process_exit import note_connected
 
 DEFAULT_ADDRESS = "localhost:7233"
 
@@ -86,11 +87,21 @@ def key_store_in_use(settings: Settings | None = None) -> DataKeyStore | None:
     return codec.store if isinstance(codec, EncryptionCodec) else None
 
 
-def connect_config(**overrides: Any) -> dict[str, Any]:
-    """Keyword arguments for ``Client.connect`` from TEMPORAL_* variables and profiles."""
+def operations_config(**overrides: Any) -> dict[str, Any]:
+    """Keyword arguments for ``Client.connect`` from TEMPORAL_* variables and profiles,
+    without the data converter: for namespace operations, where no workflow payload
+    passes (``okot temporal setup`` needs no keyring)."""
+    note_connected()  # a client will exist: the process ends with process_exit.exit_process
     config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
     config.setdefault("target_host", DEFAULT_ADDRESS)
     config.update(overrides)
+    return config
+
+
+def connect_config(**overrides: Any) -> dict[str, Any]:
+    """Keyword arguments for ``Client.connect``: :func:`operations_config` and the
+    project's data converter."""
+    config = operations_config(**overrides)
     config["data_converter"] = data_converter()
     return config
 
