@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import IO
 
 from cli_helpers import OKOT, ROOT
 from sqlalchemy import Engine
@@ -126,8 +127,6 @@ async def test_the_worker_refuses_a_namespace_without_the_search_attributes(
     assert sa.OVERDUE.name == "OkotOverdue"
 
 
-def _first_line_with(stream: object, text: str) -> bool:
-    for line in stream:  # type: ignore[attr-defined]
-        if text in line:
-            return True
-    return False
+def _first_line_with(stream: IO[str], text: str) -> bool:
+    """Read ``stream`` until a line holds ``text`` (False at its end)."""
+    return any(text in line for line in stream)
