@@ -134,8 +134,9 @@ async def main(signals: int, size: int, name_signals: int, parallel: int = 1,
                 while time.perf_counter() < deadline:
                     try:
                         timeline = await trajectories.timeline(client, case_id)
-                    except RPCError:  # no longer running
-                        break
+                    except RPCError:  # a workflow task retried just now, or no longer running
+                        if (await handle.describe()).status is not WorkflowExecutionStatus.RUNNING:
+                            break
                     rejected = sum(1 for e in timeline if not e.accepted)
                     if rejected >= accepted_by_server:
                         break
@@ -156,11 +157,15 @@ async def main(signals: int, size: int, name_signals: int, parallel: int = 1,
                         answer = f"the trajectory does not answer: {error}"
                         await asyncio.sleep(1)
                 runs = await _runs(client, handle.id)
-                await asyncio.sleep(2)  # the record of the Update
-                with engine.connect() as conn:
-                    audited = conn.execute(text(
-                        "SELECT count(*) FROM audit_log WHERE workflow_id = :w AND NOT accepted"
-                    ), {"w": handle.id}).scalar_one()
+                audited = 0
+                for _ in range(120):  # records carried to a later run are written there
+                    with engine.connect() as conn:
+                        audited = conn.execute(text(
+                            "SELECT count(*) FROM audit_log WHERE workflow_id = :w AND NOT accepted"
+                        ), {"w": handle.id}).scalar_one()
+                    if audited >= rejected:
+                        break
+                    await asyncio.sleep(0.5)
             finally:
                 worker.terminate()
                 worker.wait(30)

@@ -197,13 +197,14 @@ async def test_a_large_history_continues_as_new_early_and_loses_no_record(
         for n in range(count):
             await handle.signal("record_progress",
                                 {"actor": ACTOR, "date": "2026-01-05", "note": f"{n}" + "x" * 12_000})
-        for _ in range(150):
+        for _ in range(150):  # every rejection in the timeline, and a new run
             timeline = await d.timeline()
-            if sum(not e.accepted for e in timeline) == count:
+            current_run = (await handle.describe()).run_id
+            if sum(not e.accepted for e in timeline) == count and current_run != first_run:
                 break
             await asyncio.sleep(0.2)
         assert sum(not e.accepted for e in timeline) == count
-        assert (await handle.describe()).run_id != first_run
+        assert current_run != first_run
         status = await d.update(RecordInfo(actor=CW, date=await d.today(),
                                            channel=InfoChannel.INFO_SESSION))
         assert status.info_on is not None

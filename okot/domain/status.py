@@ -196,7 +196,7 @@ class OpenTrajectory(Model):
         description="History length after which the workflow continues as new.",
     )
     continue_as_new_after_bytes: int = Field(
-        8 * 1024 * 1024, ge=100_000, le=MAX_HISTORY_BYTES,
+        4 * 1024 * 1024, ge=100_000, le=MAX_HISTORY_BYTES,
         description="History size (bytes) after which the workflow continues as new, so "
         "that a flood of rejected Signals cannot push it to the server's 50 MB limit.",
     )
