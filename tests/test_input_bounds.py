@@ -66,6 +66,7 @@ def _valid(name: MessageName) -> dict[str, Any]:
         MessageName.RECORD_EMPLOYMENT: {"employed": True, "date": "2027-09-01"},
         MessageName.WITHDRAW: {"reason": "verhuisd"},
         MessageName.REASSIGN: {"caseworker": "cw-bart", "mediator": "med-dirk"},
+        MessageName.UPDATE_POLICY: {"reason": "nieuwe afspraken", "policy": {}},
     }[name] | {"actor": CW}
 
 
@@ -85,6 +86,7 @@ def _fields(model: type[BaseModel], kind: type) -> list[str]:
 STRING_FIELDS = [(n, f) for n, m in MESSAGE_TYPES.items() for f in _fields(m, str)]
 DATE_FIELDS = [(n, f) for n, m in MESSAGE_TYPES.items() for f in _fields(m, date)]
 FREE_TEXT = [(MessageName.RECORD_PRECHECK, "notes"), (MessageName.DECLINE_AGREEMENT, "reason"),
+             (MessageName.UPDATE_POLICY, "reason"),
              (MessageName.CONFIRM_HANDOVER, "notes"), (MessageName.RECORD_PROGRESS, "note"),
              (MessageName.AGREE_FOLLOW_UP, "plan"), (MessageName.WITHDRAW, "reason")]
 ONE_LINE_TEXT = [(MessageName.SUBMIT_CANDIDACY, "programme"),

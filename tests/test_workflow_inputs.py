@@ -90,8 +90,9 @@ async def test_a_bad_start_fails_the_workflow_at_once_with_a_clear_reason(
     raw = await _raw_client(dev_env)
     workflow_id = f"okot-bad-{label}-{uuid.uuid4().hex[:6]}"
     async with running_worker(dev_env.client, engine, task_queue):
-        handle = await raw.start_workflow(WORKFLOW_TYPE, args=start["args"], id=workflow_id,
-                                          task_queue=task_queue)
+        await raw.start_workflow(WORKFLOW_TYPE, args=start["args"], id=workflow_id,
+                                 task_queue=task_queue)
+        handle = dev_env.client.get_workflow_handle(workflow_id)  # decodes the failure
         with pytest.raises(WorkflowFailureError) as failed:
             await asyncio.wait_for(handle.result(), 60)
     cause = failed.value.cause
@@ -166,10 +167,9 @@ async def test_bad_updates_are_refused_with_one_line(
     dev_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str
 ) -> None:
     d = Driver(dev_env, case_id, task_queue)
-    raw = await _raw_client(dev_env)
     async with running_worker(dev_env.client, engine, task_queue):
         await d.open()
-        handle = raw.get_workflow_handle(f"okot-{case_id}")
+        handle = dev_env.client.get_workflow_handle(f"okot-{case_id}")  # decodes failures
         for args, expected in (
             ([], "one JSON object"),
             ([{"actor": ACTOR}, {"actor": ACTOR}], "one JSON object"),
