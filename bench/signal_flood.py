@@ -92,6 +92,7 @@ async def main(signals: int, size: int, name_signals: int, parallel: int = 1,
                 env={**os.environ, "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
                      "TEMPORAL_NAMESPACE": client.namespace, "OKOT_TASK_QUEUE": task_queue,
                      "OKOT_DATABASE_URL": database_url, "OKOT_DELIVERY": "outbox",
+                     "OKOT_ENCRYPTION": "off",  # this script's client sends plain payloads
                      "OKOT_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)},
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )

@@ -81,7 +81,7 @@ def test_bad_csv_is_refused_whole(db: Engine, tmp_path: Path) -> None:
     with pytest.raises(StaffImportError) as error:
         import_csv(db, write(tmp_path, bad))
     message = str(error.value)
-    assert "line 5: staff id 'x'" in message
+    assert "line 5: staff id is not allowed: use 2 to 64 characters" in message
     assert "line 6: id cw.anna is listed twice (also on line 2)" in message
     assert "line 7: email is not an e-mail address" in message
     assert staff_count(db) == 0

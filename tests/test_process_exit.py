@@ -34,8 +34,9 @@ here, so 32 clean runs leave a regression well under a 1 % chance to pass unseen
 
 
 def _env(address: str, namespace: str, **extra: str) -> dict[str, str]:
+    keep = ("OKOT_KEYRING", "OKOT_KEYSTORE_URL")  # the session's test keyring (conftest)
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TEMPORAL_", "OKOT_"))}
+           if not k.startswith(("TEMPORAL_", "OKOT_")) or k in keep}
     return env | {"TEMPORAL_ADDRESS": address, "TEMPORAL_NAMESPACE": namespace,
                   "OKOT_LOG_LEVEL": "WARNING"} | extra
 
@@ -95,7 +96,7 @@ async def test_the_worker_refuses_a_namespace_without_the_search_attributes(
                    OKOT_TASK_QUEUE="okot-refused")
         code, output = await _run([sys.executable, "worker.py"], env, timeout=60)
         assert code == 1, output
-        lines = [line for line in output.splitlines() if line.startswith("error: ")]
+        lines = [line for line in output.splitlines() if line.startswith("okot worker: ")]
         assert len(lines) == 1, output
         line = lines[0]
         assert "namespace default is not ready" in line and "`okot temporal setup`" in line

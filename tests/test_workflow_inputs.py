@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -31,20 +31,14 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import CW, Driver, running_worker, save_history_enabled
 
-from okot.domain import journey
 from okot.domain.messages import RecordInfo
 from okot.domain.reasons import REASON_LIMIT
-from okot.domain.status import OpenTrajectory
 from okot.domain.values import InfoChannel
 from okot.temporal.contract import WORKFLOW_TYPE
 
 NRN = "85073003328"
 GOOD = {"case_id": "C-good", "ocmw": "gent", "caseworker": "cw-anna"}
 ACTOR = {"role": "caseworker", "id": "cw-anna"}
-CARRIED = {"status": journey.open_trajectory(OpenTrajectory.model_validate(GOOD),
-                                             datetime(2026, 3, 2, 9, tzinfo=UTC)
-                                             ).model_dump(mode="json")}
-
 
 async def _raw_client(env: WorkflowEnvironment) -> Client:
     """A client with Temporal's default JSON converter: what `temporal` and the Web UI send."""
@@ -68,8 +62,6 @@ START_CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("opened-2100", {"args": [GOOD | {"opened_on": "2100-01-01"}]}, ["opened_on", "2099-12-31"]),
     ("opened-future", {"args": [GOOD | {"opened_on": "2099-01-01"}]}, ["opened_on is in the future"]),
     ("extra-field", {"args": [GOOD | {"name": "Jan Peeters"}]}, ["name: Extra inputs"]),
-    ("carried-on-first-run", {"args": [GOOD | {"carried": CARRIED}]},
-     ["carried is only for continue-as-new"]),
     ("binary-payload", {"args": [RawValue(Payload(metadata={"encoding": b"binary/plain"},
                                                   data=b"\x00\x01"))]},
      ["needs one JSON object"]),

@@ -2,9 +2,9 @@
 
 The start input arrives as a raw payload (:data:`NO_INPUT` when there is
 none), so that a malformed start (a wrong shape, a case id that looks like a
-national register number, no input, a payload that is not JSON) fails the
-workflow at once with a clear reason instead of failing its workflow task on
-every attempt. Updates and Signals take any number of arguments for the same
+national register number, no input, a payload that is not JSON, ``opened_on``
+out of range, in the future or too far back) fails the workflow at once with a
+clear reason instead of failing its workflow task on every attempt. Updates and Signals take any number of arguments for the same
 reason: a wrong count is refused like any other bad payload. Every reason is
 built by :mod:`okot.domain.reasons`: one short line, never the input.
 """
@@ -52,9 +52,7 @@ def start_request(raw: RawValue) -> OpenTrajectory | str:
         return _START_SHAPE
     if not isinstance(request, OpenTrajectory):  # e.g. a binary/null payload
         return _START_SHAPE
-    if request.carried is not None:
-        if workflow.info().continued_run_id is None:
-            return f"{_START}: carried is only for continue-as-new"
+    if request.carried is not None:  # continued as new: checked when it opened
         return request
     problem = journey.opening_problem(request, local_date(workflow.now()), slack_days=1)
     return f"{_START}: {problem}" if problem is not None else request

@@ -43,7 +43,8 @@ def one_line(text: str, limit: int = REASON_LIMIT) -> str:
     return cut(_SPACE_RE.sub(" ", _UNPRINTABLE_RE.sub(" ", text)).strip(), limit)
 
 
-def _part(part: str | int) -> str:
+def field_name(part: str | int) -> str:
+    """A field name (or list index) as a reason may show it: '(field)' unless plain."""
     if isinstance(part, int):
         return str(part)
     if _FIELD_NAME_RE.fullmatch(part) and not looks_like_national_register_number(part):
@@ -57,7 +58,7 @@ def _location(loc: Sequence[str | int], names: Mapping[str, str]) -> str:
     first = loc[0]
     if isinstance(first, str) and first in names:
         return names[first]
-    return ".".join(_part(p) for p in loc)
+    return ".".join(field_name(p) for p in loc)
 
 
 def _echoes(message: str, value: Any) -> bool:
@@ -70,12 +71,12 @@ def _echoes(message: str, value: Any) -> bool:
     return False
 
 
-def _message(error: ErrorDetails) -> str:
+def _message(error: Mapping[str, Any] | ErrorDetails) -> str:
     message = str(error.get("msg", ""))
     for prefix in _PREFIXES:
         message = message.removeprefix(prefix)
     if _echoes(message, error.get("input")):
-        message = error["type"].replace("_", " ")
+        message = str(error.get("type", "invalid")).replace("_", " ")
     return one_line(message, _MESSAGE_LIMIT)
 
 
@@ -91,10 +92,25 @@ def validation_reason(
     option such as ``--date``). Errors that do not fit in ``limit`` are
     counted at the end (``(and 2 more)``).
     """
-    details = error.errors(include_url=False)
+    return errors_reason(error.errors(include_url=False), subject, names, limit)
+
+
+def errors_reason(
+    details: Sequence[Mapping[str, Any]] | Sequence[ErrorDetails],
+    subject: str | None = None,
+    names: Mapping[str, str] | None = None,
+    limit: int = REASON_LIMIT,
+    skip: Sequence[str] = (),
+) -> str:
+    """:func:`validation_reason` for error details as pydantic lists them (also
+    FastAPI's request errors); ``skip``: leading location parts to leave out
+    (``body``, ``query``)."""
     parts = []
     for item in details:
-        where = _location(item["loc"], names or {})
+        loc = list(item.get("loc", ()))
+        while loc and loc[0] in skip:
+            loc.pop(0)
+        where = _location(loc, names or {})
         message = _message(item)
         parts.append(f"{where}: {message}" if where else message)
     head = f"{one_line(subject, PART_LIMIT * 2)}: " if subject else ""

@@ -24,6 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from okot.domain.reasons import errors_reason
 from okot.settings import Settings
 from okot.web import api, codec, oidc, pages
 from okot.web.cases import CaseError
@@ -92,13 +93,12 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> Response:
-        first = error.errors()[0] if error.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path"))
-        text = f"{where}: {first.get('msg', 'invalid')}" if where else "invalid request"
+        text = (errors_reason(error.errors(), skip=("query", "path", "body"))
+                or "invalid request")
         if not _is_api(request):
             return render(request, "fout.html", {"titel": "Ongeldige vraag", "uitleg": text},
                           status_code=422)
-        return JSONResponse({"detail": text[:300]}, status_code=422)
+        return JSONResponse({"detail": text}, status_code=422)
 
     @app.exception_handler(CsrfRefused)
     async def csrf(request: Request, error: CsrfRefused) -> Response:

@@ -22,6 +22,7 @@ from okot.db.staff import UnknownStaff, lookup_staff, require_staff
 from okot.domain import authorization
 from okot.domain.identity import ClientIdentity, ClientIdentityError, identity_from
 from okot.domain.messages import MESSAGE_TYPES, Message
+from okot.domain.reasons import field_name, validation_reason
 from okot.domain.status import OpenTrajectory, TimelineEntry, TrajectoryStatus
 from okot.domain.values import MessageName, Role
 from okot.temporal import trajectories
@@ -45,13 +46,11 @@ _STAFF_FIELDS: dict[str, Role | None] = {
 
 
 def one_line(error: ValidationError) -> tuple[str, str | None]:
-    """A pydantic error as one line naming the field, and that field."""
+    """A pydantic error as one line naming the field (never the input:
+    :func:`okot.domain.reasons.validation_reason`), and that field."""
     first = error.errors(include_url=False)[0]
-    field = ".".join(str(p) for p in first["loc"]) or None
-    msg = str(first["msg"]).replace("Value error, ", "")
-    more = len(error.errors()) - 1
-    text = f"{field}: {msg}" if field else msg
-    return (text + (f" (and {more} more)" if more else ""))[:300], field
+    field = ".".join(field_name(p) for p in first["loc"]) or None
+    return validation_reason(error), field
 
 
 async def _status(client: Client, case_id: str) -> TrajectoryStatus:
