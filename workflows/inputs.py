@@ -4,8 +4,9 @@ The start input arrives as a raw payload (:data:`NO_INPUT` when there is
 none), so that a malformed start (a wrong shape, a case id that looks like a
 national register number, no input, a payload that is not JSON, ``opened_on``
 out of range, in the future or too far back) fails the workflow at once with a
-clear reason instead of failing its workflow task on every attempt. Updates and Signals take any number of arguments for the same
-reason: a wrong count is refused like any other bad payload. Every reason is
+clear reason instead of failing its workflow task on every attempt. Updates and
+Signals take any number of arguments for the same reason: a wrong count is refused
+like any other bad payload. Every reason is
 built by :mod:`okot.domain.reasons`: one short line, never the input.
 """
 
