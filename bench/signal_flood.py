@@ -1,9 +1,9 @@
-"""How many large rejected Signals a trajectory survives (``make bench-flood``).
+"""How many large rejected Signals a trajectory survives (a benchmark that prints figures).
 
 Starts a Temporal dev server of its own (a fresh SQLite file, free ports) and the
 worker as a subprocess (``worker.py``, as in production), opens one trajectory
-and sends it, one after the other as fast as the server takes them (or
-``--rate`` per second, from ``--parallel`` senders),
+and sends it, one after the other, ``--rate`` per second (default 5; 0: as fast
+as the server takes them), from ``--parallel`` senders,
 
 * ``--signals`` (default 60) ``record_progress`` Signals whose note is a
   ``--size`` (default 1,000,000) character string: each is refused (a note is
@@ -17,7 +17,7 @@ starts a new one), its history length and size, and the totals. It exits
 non-zero if the workflow is no longer running or refuses the valid Update.
 
     .venv/bin/python bench/signal_flood.py [--signals 60] [--size 1000000] [--name-signals 4]
-                                           [--parallel 1] [--rate 0] [--bound BYTES]
+                                           [--parallel 1] [--rate 5] [--bound BYTES]
 """
 
 from __future__ import annotations
@@ -199,8 +199,8 @@ if __name__ == "__main__":
     parser.add_argument("--parallel", type=int, default=1, help="concurrent senders")
     parser.add_argument("--bound", type=int, default=None,
                         help="OpenTrajectory.continue_as_new_after_bytes (default: the model's)")
-    parser.add_argument("--rate", type=float, default=0.0,
-                        help="Signals per second per sender (default: as fast as possible)")
+    parser.add_argument("--rate", type=float, default=5.0,
+                        help="Signals per second per sender (0: as fast as possible)")
     args = parser.parse_args()
     sys.exit(asyncio.run(main(args.signals, args.size, args.name_signals, args.parallel,
                               args.bound, args.rate)))
