@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from temporalio.service import RPCError
 
-from okot.cli.client import connect, rpc_trouble
 from okot.cli.errors import EXIT_REFUSED, CliError, run
-from okot.temporal.namespace import NamespaceNotReady, SetupReport, setup_namespace, wanted
+
+if TYPE_CHECKING:
+    from okot.temporal.namespace import SetupReport
+
+# Temporal is imported in the command: registering `okot temporal` must not load it
+# (see okot.cli.app).
 
 _DURATION_RE = re.compile(r"([1-9][0-9]{0,5})([dh])")
 
@@ -48,7 +51,7 @@ def _days(duration: timedelta) -> str:
     return f"{duration.total_seconds() / 86400:g}"
 
 
-def _lines(report: SetupReport) -> list[str]:
+def _lines(report: SetupReport, attributes: int) -> list[str]:
     state = "created" if report.created else "exists"
     was = (f" (was {_days(report.previous_retention)})"
            if report.previous_retention is not None and not report.created else "")
@@ -56,13 +59,18 @@ def _lines(report: SetupReport) -> list[str]:
     return [
         f"namespace {report.namespace}: {state}, retention {_days(report.retention)} days{was}",
         f"search attributes: added {added}" if added
-        else f"search attributes: all {len(wanted())} present",
+        else f"search attributes: all {attributes} present",
     ]
 
 
 def setup_command(retention: RetentionOpt = "30d") -> None:  # type: ignore[assignment]
     """Create the namespace if needed, register every Okot search attribute and set the
     retention (idempotent)."""
+
+    from temporalio.service import RPCError
+
+    from okot.cli.client import connect, rpc_trouble
+    from okot.temporal.namespace import NamespaceNotReady, setup_namespace, wanted
 
     async def setup() -> SetupReport:
         client = await connect(payloads=False)
@@ -73,7 +81,7 @@ def setup_command(retention: RetentionOpt = "30d") -> None:  # type: ignore[assi
         except RPCError as error:
             raise rpc_trouble(error) from None
 
-    for line in _lines(run(setup)):
+    for line in _lines(run(setup), len(wanted())):
         typer.echo(line)
 
 
