@@ -6,7 +6,7 @@ drives a trajectory the same way.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from temporalio.api.errordetails.v1 import QueryFailedFailure
@@ -14,7 +14,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.converter import WorkflowSerializationContext
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from okot.domain.calendar import local_date
 from okot.domain.journey import opening_problem
@@ -111,17 +111,32 @@ async def signal(client: Client, case_id: str, message: Message) -> None:
     await handle_for(client, case_id).signal(message.name.value, message.model_dump(mode="json"))
 
 
+QUERY_ATTEMPT = timedelta(seconds=10)
+"""How long one query may wait for its answer before it is asked again."""
+
+QUERY_ATTEMPTS = 3
+"""A query that races a continue-as-new can be lost with the run it was sent to (the
+server answers it with a deadline, not an error); asked again, it reaches the new run."""
+
+
+async def _query(client: Client, case_id: str, name: str, result_type: Any) -> Any:
+    for attempt in range(1, QUERY_ATTEMPTS + 1):
+        try:
+            return await handle_for(client, case_id).query(
+                name, result_type=result_type, rpc_timeout=QUERY_ATTEMPT)
+        except RPCError as error:
+            if error.status is not RPCStatusCode.DEADLINE_EXCEEDED or attempt == QUERY_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 async def status(client: Client, case_id: str) -> TrajectoryStatus:
-    result: TrajectoryStatus = await handle_for(client, case_id).query(
-        STATUS_QUERY, result_type=TrajectoryStatus
-    )
+    result: TrajectoryStatus = await _query(client, case_id, STATUS_QUERY, TrajectoryStatus)
     return result
 
 
 async def timeline(client: Client, case_id: str) -> list[TimelineEntry]:
-    result: list[TimelineEntry] = await handle_for(client, case_id).query(
-        TIMELINE_QUERY, result_type=list[TimelineEntry]
-    )
+    result: list[TimelineEntry] = await _query(client, case_id, TIMELINE_QUERY, list[TimelineEntry])
     return result
 
 
