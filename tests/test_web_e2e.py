@@ -14,12 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from db_fixtures import simulate_many
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 from test_web_api import status, to_screening
 from web_helpers import STAFF, Api, api_on, live_app, live_web_app
 from workflow_helpers import running_worker
 
+from okot.db.events import record_event
 from okot.domain.calendar import local_date
 from okot_dev.idp import CLIENT_ID, CLIENT_SECRET, start_idp
 from okot_dev.ports import free_port
@@ -155,3 +157,44 @@ async def test_someone_not_in_the_staff_directory_gets_a_dutch_page_and_nothing_
             await browser.close()
     async with httpx.AsyncClient() as http:  # the API stays closed too
         assert (await http.get(f"{stack.url}/api/v1/me")).status_code == 401
+
+
+async def test_a_team_lead_reads_the_report_with_its_charts_on_screen_and_on_a4(
+    stack: Stack,
+) -> None:
+    from playwright.async_api import async_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for sim in simulate_many(45, seed=5):  # 15 trajectories of gent: many small counts
+        for request in sim.requests:
+            record_event(stack.api.engine, request)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await browser.new_page()
+            await login(page, stack.url, "tl-chris")
+            await page.click("nav >> text=Rapport")
+            await page.wait_for_url(f"{stack.url}/rapport")
+            assert "OCMW gent" in await page.locator("#bereik").inner_text()
+            charts = page.locator("svg.grafiek")
+            assert await charts.count() >= 6
+            funnel = page.locator("#grafiek-funnel")
+            assert await funnel.is_visible()
+            assert await funnel.locator("rect.staaf").count() > 0
+            assert await page.locator("svg.grafiek g.onderdrukt").count() > 0  # "<5", no bar
+            assert await page.locator("#tabel-funnel tbody tr").count() == 8
+            await page.screenshot(path=str(SHOTS / "rapport.png"), full_page=True)
+
+            # printed on A4 (186 mm of text width at 96 dpi: 703 px): no navigation, no
+            # form, charts as wide as the page, nothing wider than it
+            await page.set_viewport_size({"width": 703, "height": 1000})
+            await page.emulate_media(media="print")
+            assert not await page.locator("header.kop").is_visible()
+            assert not await page.locator("form.rapportfilter").is_visible()
+            box = await funnel.bounding_box()
+            assert box is not None and 650 <= box["width"] <= 703, box
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 703
+            pdf = await page.pdf(path=str(SHOTS / "rapport.pdf"), format="A4")
+            assert pdf.startswith(b"%PDF")
+        finally:
+            await browser.close()

@@ -23,6 +23,7 @@ import io
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import IO
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
@@ -185,8 +186,9 @@ def to_json(view: ReportView) -> str:
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
-def to_xlsx(view: ReportView, path: Path) -> None:
-    """An Excel workbook: an overview sheet, then one sheet per table."""
+def to_xlsx(view: ReportView, path: Path | IO[bytes]) -> None:
+    """An Excel workbook: an overview sheet, then one sheet per table (to a file or a
+    binary stream)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

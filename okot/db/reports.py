@@ -309,6 +309,13 @@ def build_report(engine: Engine, flt: ReportFilter | None = None) -> Report:
     )
 
 
+def ocmw_codes(engine: Engine) -> list[str]:
+    """The OCMW codes that have trajectories, sorted (the report's choice of OCMW)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(TRAJECTORY.c.ocmw).distinct().order_by(TRAJECTORY.c.ocmw))
+        return [str(row.ocmw) for row in rows]
+
+
 def _funnel(reach: dict[str, int]) -> dict[str, int]:
     """Counts per furthest step -> counts of trajectories reaching each step."""
     counts = [reach.get(str(i), 0) for i in range(len(FUNNEL_STEPS))]

@@ -1,7 +1,7 @@
 """Which build of okot-flow a worker runs: its Temporal build id.
 
 ``OKOT_BUILD_ID`` when set (a deploy pipeline passes its own), otherwise the
-package version plus the git commit of the checkout (``0.2.0+1a2b3c4d5e6f``),
+package version plus the git commit of the checkout (``0.3.0+1a2b3c4d5e6f``),
 or the version alone outside a git checkout. The worker passes it to Temporal
 (it is recorded on every workflow task it completes, so a history shows which
 build wrote it) and shows it in its start log line.

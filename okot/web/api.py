@@ -10,6 +10,7 @@ One route per message, its body the message's fields without ``actor``.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,27 +19,38 @@ from sqlalchemy.engine import Engine
 
 from okot.db.caseload import caseload
 from okot.db.clients import client_of
+from okot.db.report_export import ReportView, management_report
+from okot.db.tokens import verify
 from okot.domain.messages import MESSAGE_TYPES
 from okot.domain.shapes import status_json, timeline_entry_json
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import MessageName, Stage
 from okot.web.cases import CaseError, case_status, case_timeline, open_case, send_message
 from okot.web.identity import Caller, caller_from_token
+from okot.web.report_access import Reader, reader_of, report_filter
 from okot.web.runtime import Runtime, runtime
-from okot.web.sessions import check_csrf_header, session_caller
+from okot.web.sessions import check_csrf_header, session_caller, session_staff_id
 
 MAX_BODY_BYTES = 2_000_000
+
+
+def _bearer(request: Request) -> str | None:
+    """The API token of the ``Authorization`` header (None without one; 401 if malformed)."""
+    header = request.headers.get("authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise CaseError(401, "credentials: use 'Authorization: Bearer <token>'")
+    return token.strip()
 
 
 async def api_caller(request: Request) -> Caller:
     """The authenticated caller (401 without valid credentials)."""
     rt = runtime(request)
-    header = request.headers.get("authorization", "")
-    if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise CaseError(401, "credentials: use 'Authorization: Bearer <token>'")
-        caller = caller_from_token(rt.engine, token.strip())
+    token = _bearer(request)
+    if token is not None:
+        caller = caller_from_token(rt.engine, token)
         if caller is None:
             raise CaseError(401, "credentials: unknown, revoked or expired token")
         return caller
@@ -50,7 +62,19 @@ async def api_caller(request: Request) -> Caller:
     return caller
 
 
+async def report_reader(request: Request) -> Reader:
+    """Any staff member with credentials (401 otherwise); :func:`report_filter` decides (403)."""
+    engine = runtime(request).engine
+    token = _bearer(request)
+    staff_id = verify(engine, token) if token is not None else session_staff_id(request)
+    reader = reader_of(engine, staff_id) if staff_id is not None else None
+    if reader is None:
+        raise CaseError(401, "credentials: unknown, revoked or expired token, or no login")
+    return reader
+
+
 CallerDep = Annotated[Caller, Depends(api_caller)]
+ReaderDep = Annotated[Reader, Depends(report_reader)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {"application/json": {"schema": {
         "type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"],
@@ -172,6 +196,23 @@ def router() -> APIRouter:
                        case_id: str) -> list[dict[str, Any]]:
         entries = await case_timeline(runtime(request).client, caller, case_id)
         return [timeline_entry_json(e) for e in entries]
+
+    @api.get("/report", summary="The management report (team leads: their OCMW; operations)",
+             response_model=ReportView, responses={403: {**ERRORS[403], "description":
+                 "only team leads (their own OCMW) and operations staff see the report"}})
+    async def report(
+        request: Request, reader: ReaderDep, ocmw: Annotated[str | None, Query(
+            max_length=64, description="only this OCMW (code); a team lead: their own")] = None,
+        opened_from: Annotated[date | None, Query(
+            alias="from", description="trajectories opened on or after")] = None,
+        opened_to: Annotated[date | None, Query(
+            alias="to", description="trajectories opened on or before")] = None,
+    ) -> ReportView:
+        """The figures of ``okot report --format json``: small counts suppressed, no
+        personal data."""
+        rt = runtime(request)
+        flt = report_filter(reader, ocmw, opened_from, opened_to)
+        return management_report(rt.engine, flt, rt.settings.report_min_count)
 
     for name in MessageName:
         _message_route(api, name)

@@ -2,8 +2,9 @@
 
 :func:`create_app` wires the parts (one module each): sessions and CSRF
 (:mod:`okot.web.sessions`), login (:mod:`okot.web.oidc`), pages
-(:mod:`okot.web.pages`), the API (:mod:`okot.web.api`), the codec server for the
-Temporal Web UI (:mod:`okot.web.codec`). Errors of the API are
+(:mod:`okot.web.pages`), the management report (:mod:`okot.web.report_pages`),
+the API (:mod:`okot.web.api`), the codec server for the Temporal Web UI
+(:mod:`okot.web.codec`). Errors of the API are
 ``{"detail": "one line"}``; a page without a login goes to the login.
 """
 
@@ -26,7 +27,7 @@ from temporalio.service import RPCError
 
 from okot.domain.reasons import errors_reason
 from okot.settings import Settings
-from okot.web import api, codec, oidc, pages
+from okot.web import api, codec, oidc, pages, report_pages
 from okot.web.cases import CaseError
 from okot.web.runtime import Runtime
 from okot.web.sessions import COOKIE, CsrfRefused
@@ -77,6 +78,7 @@ def create_app(
     app.include_router(codec.router())
     app.include_router(oidc.router())
     app.include_router(pages.router())
+    app.include_router(report_pages.router())
 
     @app.exception_handler(CaseError)
     async def case_error(request: Request, error: CaseError) -> Response:

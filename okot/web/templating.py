@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from okot.web import texts
+from okot.web.charts import cell_text
+from okot.web.report_access import may_read
 from okot.web.sessions import csrf_token
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -29,8 +31,9 @@ def _when(value: date | datetime | None) -> str:
 TEMPLATES.env.filters.update(
     stage=texts.stage, message=texts.message, code=texts.code, when=_when,
     role=lambda r: texts.ROLES.get(str(getattr(r, "value", r)), str(r)),
-    field=lambda f: texts.FIELDS.get(f, f),
+    field=lambda f: texts.FIELDS.get(f, f), cel=cell_text,
 )
+TEMPLATES.env.globals["leest_rapport"] = may_read
 
 
 def render(request: Request, name: str, context: dict[str, Any],

@@ -105,7 +105,7 @@ AWAITED = {
 }
 
 ROLES = {"caseworker": "maatschappelijk assistent", "mediator": "VDAB-bemiddelaar",
-         "teamlead": "teamverantwoordelijke", "system": "systeem"}
+         "teamlead": "teamverantwoordelijke", "operations": "beheerder", "system": "systeem"}
 
 
 def awaited(kind: Any) -> str:
