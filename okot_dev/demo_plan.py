@@ -8,8 +8,9 @@ sends it to real workflows. :func:`highlights` picks the cases and staff
 that the ``okot dev`` banner names.
 
 Overdue cases are honest: they are orientation files opened weeks ago
-(``OpenTrajectory.opened_on``), so their orientation reminder falls due as
-soon as the workflow starts.
+(``OpenTrajectory.opened_on``), so their orientation reminders fall due as soon
+as the workflow starts; the oldest (17 weeks) gets the escalation its age calls
+for at once (rules version 3), and each says why it is overdue.
 """
 
 from __future__ import annotations
@@ -288,7 +289,9 @@ def highlights(cases: Sequence[DemoCase] | None = None) -> Highlights:
     cases = list(cases if cases is not None else plan())
     overdue = next((c for c in cases if c.overdue), cases[0])
     handover = next(c for c in cases if c.target is Stage.HANDOVER)
+    # the busiest caseworker with an overdue case: their caseload says why it is late
+    late = {c.caseworker for c in cases if c.overdue}
     busiest = Counter(
-        c.caseworker for c in cases if c.target is not Stage.CLOSED
+        c.caseworker for c in cases if c.target is not Stage.CLOSED and c.caseworker in late
     ).most_common(1)[0][0]
     return Highlights(overdue.case_id, handover.case_id, handover.caseworker, busiest)

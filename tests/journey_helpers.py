@@ -161,6 +161,8 @@ def payload(
         }
     elif name is MessageName.RECORD_PROGRESS:
         body = {"date": d.isoformat(), "note": "attends all classes"}
+    elif name is MessageName.REPORT_STOPPED:
+        body = {"date": d.isoformat(), "note": "stopped going to school"}
     elif name is MessageName.RECORD_END:
         body = {"result": "passed", "date": d.isoformat()}
     elif name is MessageName.AGREE_FOLLOW_UP:

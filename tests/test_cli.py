@@ -43,6 +43,7 @@ from okot.domain.messages import (
     RecordPrecheck,
     RecordProgress,
     RecordScreening,
+    ReportStopped,
     ScheduleIntake,
     SubmitCandidacy,
     Withdraw,
@@ -185,6 +186,8 @@ CASES: list[tuple[list[str], Message]] = [
      ConfirmStart(actor=MED, date=DAY, location="Gent", expected_end=date(2026, 6, 30))),
     (["record-progress", "--date", D, "--note", "fine"],
      RecordProgress(actor=CW, date=DAY, note="fine")),
+    (["report-stopped", "--date", D, "--note", "stopped coming to class"],
+     ReportStopped(actor=CW, date=DAY, note="stopped coming to class")),
     (["record-end", "--as", "mediator:med-carl", "--result", "stopped_early", "--date", D],
      RecordEnd(actor=MED, result="stopped_early", date=DAY)),
     (["agree-follow-up", "--lead", "ocmw", "--plan", "job coaching"],
@@ -334,14 +337,15 @@ STATUS_KEYS = {
     "case_id", "workflow_id", "ocmw", "stage", "stage_since", "open", "closure",
     "closure_reason", "outcome", "opened_at", "closed_at", "caseworker", "mediator",
     "registered_jobseeker", "study_level", "next_deadline", "awaiting", "overdue",
-    "reminders_sent", "escalations_sent", "seq", "status",
+    "overdue_detail", "stop_report", "follow_up", "reminders_sent", "escalations_sent", "seq",
+    "status",
 }
 DEADLINE_KEYS = {"kind", "due", "due_at", "notify", "awaiting"}
 TIMELINE_KEYS = {"seq", "at", "kind", "name", "actor", "accepted", "summary", "reason",
                  "stage_before", "stage_after"}
 LIST_KEYS = {"case_id", "workflow_id", "run_id", "execution_status", "start_time",
              "close_time", "stage", "ocmw", "caseworker", "mediator", "study_level",
-             "outcome", "closure", "next_deadline", "stage_since", "overdue"}
+             "outcome", "closure", "next_deadline", "stage_since", "overdue", "overdue_detail"}
 
 
 def test_status_json_shape() -> None:

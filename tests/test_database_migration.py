@@ -1,6 +1,7 @@
-"""Migration 0005 (rows per trajectory) on a database with rows: every row gets its trajectory (the legacy
-key scheme's, the workflow id) and the trajectories running under it go on recording.
-On SQLite and PostgreSQL."""
+"""Migrations on a database with rows, on SQLite and PostgreSQL. 0005 (rows per
+trajectory): every row gets its trajectory (the legacy key scheme's, the workflow id)
+and the trajectories running under it go on recording. 0006 (overdue explained): old
+snapshots stay overdue without a detail until their next event."""
 
 from __future__ import annotations
 
@@ -15,9 +16,12 @@ from typing import Any
 import pytest
 from alembic import command
 from db_fixtures import PG_URL, postgres_reachable, simulate
+from journey_helpers import at_stage
 from sqlalchemy import MetaData, create_engine, func, select, text
 from sqlalchemy.engine import Engine
+from test_overdue import until_overdue
 
+from okot.db.caseload import caseload
 from okot.db.engine import (
     alembic_config,
     create_engine_for,
@@ -29,6 +33,8 @@ from okot.db.events import record_event, snapshot_values
 from okot.db.tables import TRAJECTORY
 from okot.db.writes import jsonable, utc_now
 from okot.domain.effects import RecordRequest
+from okot.domain.status import TimelineEntry
+from okot.domain.values import SYSTEM_ACTOR, Role, Stage
 
 pytest_plugins = ("db_fixtures",)
 
@@ -135,3 +141,44 @@ def test_existing_rows_belong_to_their_legacy_trajectory(empty: Engine) -> None:
         audit = conn.execute(select(func.count()).select_from(meta.tables["audit_log"])).scalar()
     assert snap["seq"] == running.status.seq and snap["event_seq"] == running.entry.seq
     assert audit == len(requests)
+
+
+def test_0006_adds_the_overdue_explanation_and_a_running_trajectory_fills_it(
+    empty: Engine,
+) -> None:
+    """A snapshot written at 0005 (overdue, without the explanation) reads as overdue
+    without a detail after the upgrade; the trajectory's next event fills the columns;
+    the downgrade drops them again."""
+    with empty.begin() as conn:
+        command.upgrade(alembic_config(conn), "0005")
+    status, since, moment, _ = until_overdue(at_stage(Stage.SCREENING)[0])
+    wf = f"okot-{status.case_id}"
+
+    def request(seq: int, at: datetime) -> RecordRequest:
+        return RecordRequest(
+            workflow_id=wf, key=f"{wf}:{seq}", status=status.model_copy(update={"seq": seq}),
+            entry=TimelineEntry(at=at, kind="system", name="deadline", actor=SYSTEM_ACTOR,
+                                accepted=True, summary="due", stage_before=Stage.SCREENING,
+                                stage_after=Stage.SCREENING, seq=seq))
+
+    values = snapshot_values(request(status.seq, moment), utc_now())
+    for column in ("overdue_kind", "overdue_since", "overdue_from"):
+        values.pop(column)
+    meta = MetaData()
+    meta.reflect(empty)
+    with empty.begin() as conn:
+        conn.execute(meta.tables["trajectory"].insert().values(utc(values)))
+
+    assert upgrade(empty) == ("0005", head_revision())
+    (item,) = caseload(empty, status.mediator or "", Role.MEDIATOR)
+    assert item.overdue is True and item.overdue_detail is None
+    assert record_event(empty, request(status.seq + 1, moment.replace(hour=11)))
+    (item,) = caseload(empty, status.mediator or "", Role.MEDIATOR)
+    assert item.overdue_detail == status.overdue_detail and item.overdue_detail is not None
+    assert item.overdue_detail.since == since
+
+    with empty.begin() as conn:
+        command.downgrade(alembic_config(conn), "0005")
+    meta = MetaData()
+    meta.reflect(empty)
+    assert "overdue_kind" not in meta.tables["trajectory"].c

@@ -106,7 +106,14 @@ def test_overdue_cases_are_old_orientation_files(cases: tuple[demo_caseload.Demo
             assert due <= TODAY
             # the workflow would fire the orientation reminder as soon as it starts
             opened = journey.open_trajectory(case.request(), NOW)
-            assert deadlines.fire_deadlines(opened, NOW) is not None, case.case_id
+            fired = deadlines.fire_deadlines(opened, NOW)
+            assert fired is not None, case.case_id
+            # and says why: the candidacy, since its first reminder, from the caseworker
+            detail = fired.status.overdue_detail
+            assert detail is not None and detail.since == due, case.case_id
+            assert [p.id for p in detail.awaited_from] == [case.caseworker]
+            if add_working_days(case.opened_on, 4 * days) <= TODAY:  # old enough: escalated
+                assert fired.status.escalations_sent == 1, case.case_id
         else:
             # no reminder falls due before a non-overdue case leaves orientation
             assert due > TODAY, case.case_id
@@ -154,6 +161,8 @@ def test_highlights_name_real_cases(cases: tuple[demo_caseload.DemoCase, ...]) -
     assert by_id[spot.handover_case].target is Stage.HANDOVER
     assert by_id[spot.handover_case].caseworker == spot.handover_caseworker
     assert any(c.caseworker == spot.caseload_caseworker for c in cases)
+    # the caseload the banner and the README show has an overdue case to explain
+    assert any(c.caseworker == spot.caseload_caseworker and c.overdue for c in cases)
 
 
 def test_remaining_steps_resume_an_interrupted_case(cases: tuple[demo_caseload.DemoCase, ...]) -> None:

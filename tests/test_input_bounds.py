@@ -61,6 +61,7 @@ def _valid(name: MessageName) -> dict[str, Any]:
         MessageName.CONFIRM_START: {"date": "2026-04-20", "location": "Gent",
                                     "expected_end": "2027-06-30"},
         MessageName.RECORD_PROGRESS: {"date": "2026-06-01", "note": "goed bezig"},
+        MessageName.REPORT_STOPPED: {"date": "2026-10-02", "note": "komt niet meer"},
         MessageName.RECORD_END: {"result": "passed", "date": "2027-06-30"},
         MessageName.AGREE_FOLLOW_UP: {"lead": "vdab", "plan": "solliciteren"},
         MessageName.RECORD_EMPLOYMENT: {"employed": True, "date": "2027-09-01"},
@@ -88,6 +89,7 @@ DATE_FIELDS = [(n, f) for n, m in MESSAGE_TYPES.items() for f in _fields(m, date
 FREE_TEXT = [(MessageName.RECORD_PRECHECK, "notes"), (MessageName.DECLINE_AGREEMENT, "reason"),
              (MessageName.UPDATE_POLICY, "reason"),
              (MessageName.CONFIRM_HANDOVER, "notes"), (MessageName.RECORD_PROGRESS, "note"),
+             (MessageName.REPORT_STOPPED, "note"),
              (MessageName.AGREE_FOLLOW_UP, "plan"), (MessageName.WITHDRAW, "reason")]
 ONE_LINE_TEXT = [(MessageName.SUBMIT_CANDIDACY, "programme"),
                  (MessageName.SUBMIT_CANDIDACY, "school"),

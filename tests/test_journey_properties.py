@@ -26,7 +26,7 @@ from journey_helpers import (
 )
 from pydantic import ValidationError
 
-from okot.domain import deadlines, journey
+from okot.domain import deadlines, journey, rules_versions
 from okot.domain.changes import Accepted, Rejected
 from okot.domain.messages import (
     MESSAGE_TYPES,
@@ -61,6 +61,7 @@ LIKELY_SENDER: dict[MessageName, list[Role]] = {
     M.POSTPONE_START: [Role.MEDIATOR],
     M.CONFIRM_START: [Role.MEDIATOR],
     M.RECORD_PROGRESS: [Role.MEDIATOR, Role.CASEWORKER],
+    M.REPORT_STOPPED: [Role.CASEWORKER],
     M.RECORD_END: [Role.MEDIATOR],
     M.AGREE_FOLLOW_UP: [Role.MEDIATOR, Role.CASEWORKER],
     M.RECORD_EMPLOYMENT: [Role.CASEWORKER, Role.MEDIATOR],
@@ -76,7 +77,7 @@ FORWARD: dict[Stage, list[MessageName]] = {
     Stage.HANDOVER: [M.CONFIRM_HANDOVER],
     Stage.SCREENING: [M.SCHEDULE_INTAKE, M.RECORD_SCREENING],
     Stage.AWAITING_START: [M.POSTPONE_START, M.CONFIRM_START],
-    Stage.IN_TRAINING: [M.RECORD_PROGRESS, M.RECORD_END],
+    Stage.IN_TRAINING: [M.RECORD_PROGRESS, M.REPORT_STOPPED, M.RECORD_END],
     Stage.FOLLOW_UP: [M.AGREE_FOLLOW_UP, M.RECORD_EMPLOYMENT],
     Stage.CLOSED: [M.RECORD_INFO, M.REASSIGN, M.RECORD_EMPLOYMENT],
 }
@@ -176,6 +177,8 @@ def _payload(
         }
     if name is M.RECORD_PROGRESS:
         return {"date": _day(data, today, -30, 2, valid), "note": FREE_TEXT}
+    if name is M.REPORT_STOPPED:
+        return {"date": _day(data, today, -30, 2, valid), "note": FREE_TEXT}
     if name is M.RECORD_END:
         return {
             "result": data.draw(st.sampled_from(["passed", "not_passed", "stopped_early"])),
@@ -258,6 +261,23 @@ def _check_status(run: Run) -> None:
     if s.stage is Stage.FOLLOW_UP:
         assert s.ended_on is not None and s.started_on is not None
         assert s.ended_on >= s.started_on
+    # a stop reported by the caseworker shows until the mediator records the end
+    if s.stop_report is not None:
+        assert s.stage is Stage.IN_TRAINING
+        assert s.stop_report.by.role is Role.CASEWORKER
+    # overdue is explained (rules version 3): which deadline, since when, from whom
+    found = deadlines.overdue_of(s)
+    assert (found is not None) is (s.overdue and s.stage is not Stage.CLOSED)
+    if s.overdue:
+        assert s.overdue_detail is not None and found == s.overdue_detail
+        assert s.overdue_detail.since <= run.now.astimezone(BRUSSELS).date()
+        assert rules_versions.sets_overdue(s.overdue_detail.kind, s.rules_version)
+        holders = {Role.CASEWORKER: s.caseworker, Role.MEDIATOR: s.mediator}
+        assert s.overdue_detail.awaited_from, "awaited from someone"
+        for party in s.overdue_detail.awaited_from:
+            assert party.id == holders[party.role], "names whoever holds the role now"
+    else:
+        assert s.overdue_detail is None
 
 
 def _accept(run: Run, result: Accepted, *, fired: bool = False) -> None:

@@ -99,6 +99,7 @@ EXPECTED: dict[Stage, dict[MessageName, tuple[frozenset[Role], Stage]]] = {
     },
     S.IN_TRAINING: {
         M.RECORD_PROGRESS: (frozenset({MED, CW}), S.IN_TRAINING),
+        M.REPORT_STOPPED: (frozenset({CW}), S.IN_TRAINING),
         M.RECORD_END: (frozenset({MED}), S.FOLLOW_UP),
         M.REASSIGN: (frozenset({TL, CW, MED}), S.IN_TRAINING),
         M.UPDATE_POLICY: (frozenset({TL, OPS}), S.IN_TRAINING),
@@ -115,7 +116,7 @@ EXPECTED: dict[Stage, dict[MessageName, tuple[frozenset[Role], Stage]]] = {
 
 def test_the_expected_table_covers_every_stage() -> None:
     assert set(EXPECTED) == set(Stage)
-    assert len(Stage) == 9 and len(MessageName) == 17 and len(Role) == 5
+    assert len(Stage) == 9 and len(MessageName) == 18 and len(Role) == 5
 
 
 # Who may act on which trajectory (domain.md), restated: the sender must hold the role
@@ -363,6 +364,7 @@ def test_postpone_moves_the_probable_start_and_keeps_the_location() -> None:
         (S.HANDOVER, M.CONFIRM_HANDOVER, CW, "date"),
         (S.AWAITING_START, M.CONFIRM_START, MED, "date"),
         (S.IN_TRAINING, M.RECORD_PROGRESS, CW, "date"),
+        (S.IN_TRAINING, M.REPORT_STOPPED, CW, "date"),
         (S.IN_TRAINING, M.RECORD_END, MED, "date"),
         (S.FOLLOW_UP, M.RECORD_EMPLOYMENT, CW, "date"),
     ],
@@ -401,6 +403,7 @@ def test_end_before_start_is_refused() -> None:
     reason = reject(status, M.RECORD_END, MED, later, date="2026-04-17")
     assert "before the start" in reason and "in_training" in reason
     assert "before the start" in reject(status, M.RECORD_PROGRESS, CW, later, date="2026-04-17")
+    assert "before the start" in reject(status, M.REPORT_STOPPED, CW, later, date="2026-04-17")
 
 
 def test_employment_before_the_end_of_training_is_refused() -> None:
@@ -651,7 +654,7 @@ def test_who_is_told_what() -> None:
         {(CW, CASEWORKER, "training_started")},
         set(),  # record_progress
         {(CW, CASEWORKER, "training_ended")},
-        set(),  # agree_follow_up
+        {(MED, MEDIATOR, "follow_up_agreed")},  # agree_follow_up: the other side is told
         set(),  # 6-month check
         set(),  # 12-month check
     ]

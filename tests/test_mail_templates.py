@@ -53,6 +53,7 @@ BRIEF_TEMPLATES = {
     "candidacy_submitted", "agreement_given", "agreement_declined", "registered",
     "registration_failed", "screening_result", "start_postponed", "training_started",
     "training_ended", "withdrawn", "reassigned_to", "reassigned_from", "follow_up_closed",
+    "stop_reported", "follow_up_agreed", "follow_up_confirmed",
     "notification_failed", "orientation_reminder", "orientation_escalation",
     "agreement_reminder", "agreement_escalation", "handover_reminder", "handover_escalation",
     "screening_reminder", "screening_escalation", "start_reminder", "progress_check",
@@ -331,6 +332,51 @@ def test_reassignment_names_the_previous_holder_and_the_successor() -> None:
     assert commands(to.text) == [f"okot status {h.CASE_ID}", f"okot timeline {h.CASE_ID}"]
 
 
+def test_a_reported_stop_asks_the_mediator_to_confirm_it_exactly_how() -> None:
+    ctx = {**h.BASE_CONTEXT, "stage": "in_training", "stopped_on": "2026-10-02",
+           "reported_by": h.CASEWORKER.id}
+    mail = render("stop_reported", ctx, h.MEDIATOR, h.CASEWORKER,
+                  web_url="https://okot.example")
+    assert "gestopt tijdens de opleiding" in mail.subject
+    assert "gestopt is met de opleiding, op 2 oktober 2026" in mail.text
+    assert "Anna Peeters" in mail.text  # the caseworker who reported it, to call back
+    # the command and the web link, like every mail that asks for an action
+    assert commands(mail.text) == [
+        f"okot record-end {h.CASE_ID} --result stopped_early --date JJJJ-MM-DD "
+        f"--as mediator:{h.MEDIATOR.id}"]
+    assert f"https://okot.example/dossiers/{h.CASE_ID}" in mail.text
+    assert mail.text.split("Met vriendelijke groeten,\n")[1].startswith("OCMW Gent")
+
+
+@pytest.mark.parametrize(("recipient", "contact", "who"), [
+    (h.MEDIATOR, h.CASEWORKER, "De MA/ATB"), (h.CASEWORKER, h.MEDIATOR, "De VDAB-bemiddelaar")])
+def test_the_follow_up_agreement_tells_the_other_side(recipient: StaffContact,
+                                                      contact: StaffContact, who: str) -> None:
+    ctx = {**h.BASE_CONTEXT, "stage": "follow_up", "lead": "vdab", "agreed_by": contact.id}
+    mail = render("follow_up_agreed", ctx, recipient, contact)
+    assert mail.text.split("\n\n")[1].startswith(f"{who} heeft de afspraak")
+    assert "VDAB neemt de verdere begeleiding" in mail.text
+    assert "Bevestig ze dan door dezelfde afspraak ook te registreren" in mail.text
+    assert commands(mail.text) == [
+        f'okot agree-follow-up {h.CASE_ID} --lead vdab --plan "korte afspraak" '
+        f"--as {recipient.role.value}:{recipient.id}"]
+    ocmw = render("follow_up_agreed", {**ctx, "lead": "ocmw"}, recipient, contact)
+    assert "het OCMW neemt de verdere begeleiding" in ocmw.text
+    confirmed = render("follow_up_confirmed", ctx, recipient, contact)
+    assert "bevestigd" in confirmed.subject and f"{who} heeft de afspraak" in confirmed.text
+    assert commands(confirmed.text) == []  # nothing left to do
+
+
+def test_a_late_file_says_why_it_is_one_mail() -> None:
+    ctx = {**h.BASE_CONTEXT, "stage": "orientation", "due": "2026-08-31", "missed": 4}
+    lead = render("orientation_escalation", ctx, h.TEAMLEAD, h.CASEWORKER)
+    assert "al 4 herinneringstermijnen te laat" in lead.text
+    assert "deze ene mail in plaats van een reeks herinneringen" in lead.text
+    assert "31 augustus 2026" in lead.text
+    on_time = render("orientation_escalation", {**ctx, "missed": None}, h.TEAMLEAD, h.CASEWORKER)
+    assert "herinneringstermijnen" not in on_time.text
+
+
 def test_notification_failed_names_the_failed_mail_in_dutch() -> None:
     ctx = {**h.BASE_CONTEXT, "failed_template": "agreement_given"}
     mail = render("notification_failed", ctx, h.TEAMLEAD, h.CASEWORKER)
@@ -545,7 +591,7 @@ def test_signature_names_who_the_news_comes_from(sample: h.Sample) -> None:
                            "training_ended"):
         # News of what a VDAB mediator did: never signed by the recipient's own OCMW.
         assert signed == "VDAB – OKOT-opvolging (verstuurd via okot-flow)"
-    elif sample.template in ("agreement_given", "agreement_declined", "withdrawn"):
+    elif sample.template in ("agreement_given", "agreement_declined", "withdrawn", "stop_reported"):
         assert signed == "OCMW Gent – OKOT-opvolging"
     else:
         assert signed == "okot-flow – de OKOT-opvolging van OCMW Gent en VDAB"

@@ -365,13 +365,26 @@ def test_reminder_and_escalation_due_together_send_only_the_escalation() -> None
     assert set(due(result.status)) == {K.HANDOVER_ESCALATION}
 
 
-def test_a_late_orientation_firing_sends_one_reminder() -> None:
-    s = orientation(at(2026, 1, 5))
+def test_a_late_orientation_firing_sends_one_reminder_under_rules_v2() -> None:
+    s = orientation(at(2026, 1, 5)).model_copy(update={"rules_version": 2})
     result = deadlines.fire_deadlines(s, at(2027, 1, 5))
     assert result is not None
     assert notice_triples(result.notices) == {(CW, CASEWORKER, "orientation_reminder")}
     assert result.status.reminders_sent == 1
     assert due(result.status) == {K.ORIENTATION_REMINDER: date(2027, 2, 2)}
+
+
+def test_a_late_orientation_firing_catches_up_with_one_escalation_under_rules_v3() -> None:
+    """A year without a worker: every missed period counted, one notice (tests/test_late_files.py)."""
+    s = orientation(at(2026, 1, 5))
+    result = deadlines.fire_deadlines(s, at(2027, 1, 5))
+    assert result is not None
+    assert notice_triples(result.notices) == {(TL, CASEWORKER, "orientation_escalation"),
+                                              (CW, CASEWORKER, "orientation_escalation")}
+    streams = result.status.streams
+    assert streams[K.ORIENTATION_REMINDER].sent == 3 and streams[K.ORIENTATION_ESCALATION].sent > 1
+    assert (result.status.reminders_sent, result.status.escalations_sent) == (0, 1)
+    assert due(result.status) == {K.ORIENTATION_ESCALATION: date(2027, 2, 2)}
 
 
 def test_a_late_firing_in_training_sends_one_progress_check() -> None:

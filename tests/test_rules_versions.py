@@ -1,4 +1,6 @@
-"""Rules versions: routine checks set ``overdue`` under version 1 only (pure rules)."""
+"""Rules versions: routine checks set ``overdue`` under version 1 only; version 3
+explains it, catches late files up and tells the other side (pure rules; the
+details of version 3 in tests/test_overdue.py, test_late_files.py, test_follow_up.py)."""
 
 from __future__ import annotations
 
@@ -17,20 +19,29 @@ from okot.domain.values import DeadlineKind, MessageName, Role
 K = DeadlineKind
 ROUTINE = {K.PROGRESS_CHECK, K.EMPLOYMENT_CHECK_6M, K.EMPLOYMENT_CHECK_12M}
 
-# kind -> (sets overdue under v1, under v2): every kind pinned.
-OVERDUE_TABLE: dict[DeadlineKind, tuple[bool, bool]] = {
-    kind: (True, kind not in ROUTINE) for kind in DeadlineKind
+# kind -> (sets overdue under v1, under v2, under v3): every kind pinned.
+OVERDUE_TABLE: dict[DeadlineKind, tuple[bool, bool, bool]] = {
+    kind: (True, kind not in ROUTINE, kind not in ROUTINE) for kind in DeadlineKind
 }
 
 
 def test_the_versions() -> None:
-    assert (rules_versions.FIRST, rules_versions.CURRENT) == (1, 2)
-    assert set(rules_versions.START_PATCHES) == {2}
+    assert (rules_versions.FIRST, rules_versions.CURRENT) == (1, 3)
+    assert rules_versions.START_PATCHES == {2: "rules-v2-routine-checks-not-overdue",
+                                            3: "rules-v3-overdue-explained"}
     assert rules_versions.ROUTINE_CHECKS == ROUTINE
 
 
+@pytest.mark.parametrize("version", [1, 2, 3])
+def test_what_version_3_changes(version: int) -> None:
+    new = version >= 3
+    assert rules_versions.explains_overdue(version) is new
+    assert rules_versions.catches_up(version) is new
+    assert rules_versions.tells_the_other_side(version) is new
+
+
 @pytest.mark.parametrize("kind", list(DeadlineKind))
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_sets_overdue_table(kind: DeadlineKind, version: int) -> None:
     assert rules_versions.sets_overdue(kind, version) is OVERDUE_TABLE[kind][version - 1]
 

@@ -30,6 +30,7 @@ from okot.domain.calendar import (
     add_working_days,
     local_date,
     next_working_day,
+    working_days_between,
 )
 from okot.domain.messages import (
     AgreeFollowUp,
@@ -49,6 +50,7 @@ from okot.domain.messages import (
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import (
     Closure,
+    DeadlineKind,
     Stage,
     TrainingResult,
 )
@@ -345,20 +347,36 @@ async def test_negative_precheck_closes_as_ineligible(
         await finish(d, f"ineligible_{'twe' if twe else 'conditions'}")
 
 
-async def test_file_opened_earlier_sends_one_reminder_not_a_burst(
+async def test_file_opened_earlier_catches_up_at_once_with_one_notice_per_stream(
     ts_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str
 ) -> None:
+    """About four reminder periods old: the three reminders and the escalation its age
+    calls for, counted at once, one mail (the escalation, reminders folded into it) to
+    the team lead and the caseworker, then the normal cadence (tests/test_late_files.py)."""
     d = Driver(ts_env, case_id, task_queue)
     async with running_worker(ts_env.client, engine, task_queue):
         today = await d.today()
-        s = await d.open(opened_on=today - timedelta(days=120))  # ~4 reminder periods ago
-        s = await wait_for(d, lambda s: s.reminders_sent >= 1)
+        opened_on = today - timedelta(days=120)
+        s = await d.open(opened_on=opened_on)
+        s = await wait_for(d, lambda s: s.escalations_sent >= 1)
         await asyncio.sleep(0.5)
         s = await d.status()
-        assert s.reminders_sent == 1 and s.overdue
-        assert s.next_deadline is not None and s.next_deadline.due > today
-        assert local_date(s.stage_since) == today - timedelta(days=120)
+        missed = working_days_between(opened_on, today) // 20
+        assert missed >= 4
+        assert s.streams[DeadlineKind.ORIENTATION_REMINDER].sent == 3
+        assert s.streams[DeadlineKind.ORIENTATION_ESCALATION].sent == missed - 3
+        assert (s.reminders_sent, s.escalations_sent) == (0, 1) and s.overdue
+        assert s.overdue_detail is not None
+        assert s.overdue_detail.kind is DeadlineKind.ORIENTATION_REMINDER
+        assert s.overdue_detail.since == add_working_days(opened_on, 20)
+        assert s.next_deadline is not None
+        assert s.next_deadline.due == add_working_days(today, 20)  # then the normal cadence
+        assert local_date(s.stage_since) == opened_on
+        await d.sleep(45)  # the next escalation, 20 working days on (holidays included)
+        s = await wait_for(d, lambda s: s.escalations_sent == 2)
         await d.signal(Withdraw(actor=CW, reason="verhuisd"))
-        await finish(d, "opened_earlier")
-    sent = [t for t, _, _ in templates_for(engine, case_id)]
-    assert sent.count("orientation_reminder") == 1
+        await finish(d, "late_opened_file")
+    sent = [(t, role) for t, role, _ in templates_for(engine, case_id)]
+    assert sent.count(("orientation_escalation", "teamlead")) == 2
+    assert sent.count(("orientation_escalation", "caseworker")) == 2
+    assert ("orientation_reminder", "caseworker") not in sent

@@ -117,6 +117,23 @@ async def test_old_history_replays_with_the_patch_and_breaks_without_it() -> Non
     assert "Nondeterminism" in str(result.replay_failure)
 
 
+@pytest.mark.parametrize("name", ["opened_earlier", "full_path_passed"])
+async def test_rules_v3_without_its_patch_would_break_0_2_0_histories(name: str) -> None:
+    """A late file caught up at once (opened_earlier) and the follow-up agreement told to
+    the other side (full_path_passed) issue other commands: the patched code replays the
+    0.2.0 histories under version 2; the same rules without the patch do not."""
+    path = HISTORIES / "0.2.0" / f"{name}.json"
+    patched = Replayer(workflows=[OkotTrajectory], data_converter=pydantic_data_converter,
+                       workflow_runner=sandbox_runner())
+    assert (await patched.replay_workflow(history(path), raise_on_replay_failure=False)
+            ).replay_failure is None
+    unpatched = Replayer(workflows=[UnpatchedRules], data_converter=pydantic_data_converter,
+                         workflow_runner=sandbox_runner())
+    result = await unpatched.replay_workflow(history(path), raise_on_replay_failure=False)
+    assert result.replay_failure is not None
+    assert "Nondeterminism" in str(result.replay_failure)
+
+
 @pytest.mark.parametrize("name", ["routine_checks_not_overdue"])
 def test_the_new_behaviour_is_recorded(name: str) -> None:
     assert list(HISTORIES.glob(f"*/{name}.json")), f"record {name} with OKOT_SAVE_HISTORIES=1"

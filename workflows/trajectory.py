@@ -354,8 +354,7 @@ class OkotTrajectory:
             raise ApplicationError(f"the trajectory did not start: {self._invalid}")
         return self._status
 
-    @workflow.query(name=TIMELINE_QUERY,
-                    description="Every accepted and rejected message and system event")
+    @workflow.query(name=TIMELINE_QUERY, description="Every accepted and rejected message and system event")
     def timeline(self) -> list[TimelineEntry]:
         return list(self._timeline)
 
@@ -384,6 +383,8 @@ class OkotTrajectory:
     confirm_start_signal = _signal(MessageName.CONFIRM_START, "Training started")
     record_progress = _update(MessageName.RECORD_PROGRESS, "Progress during the training")
     record_progress_signal = _signal(MessageName.RECORD_PROGRESS, "Progress during the training")
+    report_stopped = _update(MessageName.REPORT_STOPPED, "Caseworker: the client stopped the training")
+    report_stopped_signal = _signal(MessageName.REPORT_STOPPED, "Caseworker: the client stopped the training")
     record_end = _update(MessageName.RECORD_END, "Training ended, with its result")
     record_end_signal = _signal(MessageName.RECORD_END, "Training ended, with its result")
     agree_follow_up = _update(MessageName.AGREE_FOLLOW_UP, "Who guides the client to work")
@@ -395,6 +396,5 @@ class OkotTrajectory:
     reassign = _update(MessageName.REASSIGN, "Another caseworker or mediator takes over")
     reassign_signal = _signal(MessageName.REASSIGN, "Another caseworker or mediator takes over")
     update_policy = _update(MessageName.UPDATE_POLICY, "Replace the reminder policy from now on")
-    update_policy_signal = _signal(MessageName.UPDATE_POLICY,
-                                   "Replace the reminder policy from now on")
+    update_policy_signal = _signal(MessageName.UPDATE_POLICY, "Replace the reminder policy from now on")
 

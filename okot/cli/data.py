@@ -39,7 +39,8 @@ CASELOAD_COLUMNS = [
     Column("awaiting", drop=1, wrap=True), Column("days in stage", drop=2, justify="right"),
     Column("for", drop=3), Column("OCMW", drop=4),
 ]
-"""Caseload columns; in a narrow terminal the OCMW goes first, then the deadline's kind."""
+"""Caseload columns; in a narrow terminal the OCMW goes first, then the deadline's kind.
+An overdue case says in ``awaiting`` which deadline, since when and from whom."""
 
 
 def _database_label() -> str:
@@ -150,6 +151,7 @@ def register(app: typer.Typer) -> None:
         from rich.markup import escape
 
         from okot.db.caseload import caseload
+        from okot.domain.overdue import describe
 
         if (caseworker is None) == (mediator is None):
             raise typer.BadParameter("give exactly one of --caseworker ID or --mediator ID")
@@ -165,7 +167,8 @@ def register(app: typer.Typer) -> None:
                 item.stage,
                 item.next_deadline.isoformat() if item.next_deadline else "-",
                 "[red]OVERDUE[/red]" if item.overdue else "",
-                escape(item.awaiting or ""),
+                f"[red]late:[/red] {escape(describe(item.overdue_detail))}"
+                if item.overdue_detail is not None else escape(item.awaiting or ""),
                 str(item.days_in_stage),
                 item.next_deadline_kind or "-",
                 escape(item.ocmw),

@@ -26,7 +26,10 @@ COMMAND_HELP: dict[MessageName, str] = {
     MessageName.POSTPONE_START: "Postpone the probable start (optionally at another location).",
     MessageName.CONFIRM_START: "Confirm that the training has started.",
     MessageName.RECORD_PROGRESS: "Record a progress check (in the Klantendossier).",
-    MessageName.RECORD_END: "Record the end of the training and its result.",
+    MessageName.REPORT_STOPPED: "Report that the client stopped during the training (the "
+    "caseworker often hears it first); the mediator is asked to confirm it with record-end.",
+    MessageName.RECORD_END: "Record the end of the training and its result (also to confirm "
+    "a stop the caseworker reported).",
     MessageName.AGREE_FOLLOW_UP: "Record who guides the client to work next (vdab or ocmw) "
     "and how.",
     MessageName.RECORD_EMPLOYMENT: "Record an employment check (the 12-month check completes "
@@ -79,6 +82,9 @@ MESSAGE_FIELD_HELP: dict[tuple[MessageName, str], str] = {
     (MessageName.POSTPONE_START, "location"): "The new location (default: unchanged).",
     (MessageName.CONFIRM_START, "date"): "Date the training started (not in the future).",
     (MessageName.RECORD_PROGRESS, "date"): "Date of the progress check (not in the future).",
+    (MessageName.REPORT_STOPPED, "date"): "Date the client stopped (not in the future).",
+    (MessageName.REPORT_STOPPED, "note"): "What the caseworker heard, for the mediator to "
+    "check." + _PRIVATE,
     (MessageName.RECORD_END, "date"): "Date the training ended (not in the future).",
     (MessageName.RECORD_EMPLOYMENT, "date"): "Date the employment situation applies to.",
     (MessageName.DECLINE_AGREEMENT, "reason"): "Why the agreement is declined." + _PRIVATE,

@@ -16,7 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from okot.domain.deadlines import awaiting
+from okot.domain.deadlines import awaiting, overdue_of
+from okot.domain.overdue import describe
 from okot.domain.shapes import _iso, status_json, timeline_entry_json
 from okot.domain.status import (
     TimelineEntry,
@@ -123,6 +124,7 @@ def execution_json(execution: WorkflowExecution) -> dict[str, Any]:
         "next_deadline": _iso(deadline),
         "stage_since": _iso(since),
         "overdue": attrs.get(sa.OVERDUE),
+        "overdue_detail": None,  # from the database: okot.cli.queries.add_overdue_details
     }
 
 
@@ -159,15 +161,19 @@ def print_status(status: TrajectoryStatus, *, brief: bool = False) -> None:
         if status.outcome is not None:
             rows.append(("outcome", status.outcome.value))
         if status.follow_up_lead is not None:
-            rows.append(("follow-up by", status.follow_up_lead.value))
+            rows.append(("follow-up by", follow_up_text(status)))
         for e in status.employment:
             rows.append((f"employment ({e.check.value})",
                          f"{'employed' if e.employed else 'not employed'} on {e.date}"))
+    if status.stop_report is not None:
+        stop = status.stop_report
+        rows.append(("stop reported", f"by {stop.by.role.value} {stop.by.id} on {stop.on}: the "
+                     f"client stopped on {stop.stopped_on}; the mediator confirms with record_end"))
     rows.append(("awaiting", awaiting(status)))
     if deadline is not None:
         rows.append(("next deadline", f"{deadline.due} ({deadline.kind.value})"))
     if status.overdue:
-        rows.append(("overdue", "[red]OVERDUE[/red]"))
+        rows.append(("overdue", overdue_markup(status)))
     if not brief:
         rows.append(("reminders sent", f"{status.reminders_sent} "
                      f"(escalations {status.escalations_sent})"))
@@ -177,6 +183,25 @@ def print_status(status: TrajectoryStatus, *, brief: bool = False) -> None:
     for label, value in rows:
         grid.add_row(label, value if label == "overdue" else escape(value))
     console().print(grid)
+
+
+def overdue_markup(status: TrajectoryStatus) -> str:
+    """``OVERDUE: screening result due since 2026-11-02, awaited from mediator med-carl``
+    (rich markup, the explanation escaped)."""
+    found = overdue_of(status)
+    return "[red]OVERDUE[/red]" + (f": {escape(describe(found, status))}" if found else "")
+
+
+def follow_up_text(status: TrajectoryStatus) -> str:
+    """``vdab (agreed on 2027-07-05 by mediator med-carl; confirmed by caseworker cw-anna)``."""
+    assert status.follow_up_lead is not None
+    parts = [f"agreed on {status.follow_up_agreed_on}"]
+    by, confirmed = status.follow_up_agreed_by, status.follow_up_confirmed_by
+    if by is not None:  # rules version 3 keeps who agreed and who confirmed
+        parts = [f"{parts[0]} by {by.role.value} {by.id}",
+                 f"confirmed by {confirmed.role.value} {confirmed.id}" if confirmed
+                 else "not yet confirmed by the other side"]
+    return f"{status.follow_up_lead.value} ({'; '.join(parts)})"
 
 
 def print_timeline(entries: list[TimelineEntry]) -> None:
@@ -198,8 +223,9 @@ def print_timeline(entries: list[TimelineEntry]) -> None:
 
 LIST_COLUMNS = [
     Column("case"), Column("stage"), Column("next deadline"), Column("overdue"),
-    Column("caseworker", drop=2), Column("OCMW", drop=3), Column("since", drop=4),
-    Column("mediator", drop=5), Column("workflow", drop=6),
+    Column("overdue: what, since, from", drop=1, wrap=True), Column("caseworker", drop=2),
+    Column("OCMW", drop=3), Column("since", drop=4), Column("mediator", drop=5),
+    Column("workflow", drop=6),
 ]
 
 
@@ -213,6 +239,7 @@ def print_list(rows: list[dict[str, Any]], wide: bool = False) -> None:
             escape((r["stage"] or "-") + (f" ({r['closure']})" if r["closure"] else "")),
             (r["next_deadline"] or "-")[:10],
             "[red]OVERDUE[/red]" if r["overdue"] else "",
+            escape(r["overdue_detail"]["text"]) if r.get("overdue_detail") else "",
             escape(r["caseworker"] or "-"), escape(r["ocmw"] or "-"),
             (r["stage_since"] or "-")[:10], escape(r["mediator"] or "-"),
             r["execution_status"] or "-",

@@ -145,13 +145,43 @@ def list_command(
                                    EXIT_REFUSED) from None
                 raise rpc_trouble(error) from None
 
-        rows = run(fetch)
+        rows = add_overdue_details(run(fetch))
         if as_json:
             echo_json(rows)
         else:
             print_list(rows, wide)
 
     guard(body)
+
+
+def add_overdue_details(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Say why the overdue rows are overdue (which deadline, since when, from whom), from
+    the project's database; visibility has only the flag. Without a database that
+    answers, the rows stay as they are."""
+    overdue = [r["workflow_id"] for r in rows if r.get("overdue")]
+    if not overdue:
+        return rows
+    try:
+        from okot.db.caseload import overdue_details
+        from okot.db.engine import get_engine, prepare_database
+
+        engine = get_engine()
+        prepare_database(engine)
+        found = overdue_details(engine, overdue)
+    except Exception:  # the list stands on its own without the details
+        return rows
+    from okot.domain.overdue import describe
+    from okot.domain.shapes import _iso
+
+    for row in rows:
+        detail = found.get(row["workflow_id"])
+        if detail is not None and row.get("overdue"):
+            row["overdue_detail"] = {
+                "kind": detail.kind.value, "since": _iso(detail.since),
+                "awaited_from": [{"role": p.role.value, "id": p.id} for p in detail.awaited_from],
+                "text": describe(detail),
+            }
+    return rows
 
 
 def register(app: typer.Typer) -> None:

@@ -1,6 +1,7 @@
 """A caseworker's or mediator's caseload: their open trajectories, most urgent first.
 
-Order: overdue first, then by next deadline (none last), then by case id.
+Order: overdue first, then by next deadline (none last), then by case id. An overdue
+case says which deadline, since when and from whom (``overdue_detail``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from okot.domain.calendar import (
     local_date,
     working_days_between,
 )
-from okot.domain.values import Role
+from okot.domain.overdue import parse_parties
+from okot.domain.status import OverdueDetail
+from okot.domain.values import DeadlineKind, Role
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,16 @@ class CaseloadItem:
     awaiting: str | None
     caseworker: str
     mediator: str | None
+    overdue_detail: OverdueDetail | None = None
+    """Which deadline is overdue, since when, from whom (``None``: not overdue, or a
+    snapshot recorded before migration 0006)."""
+
+
+def _overdue(kind: str | None, since: date | None, parties: str | None) -> OverdueDetail | None:
+    if kind is None or since is None:
+        return None
+    return OverdueDetail(kind=DeadlineKind(kind), since=since,
+                         awaited_from=parse_parties(parties))
 
 
 def caseload(
@@ -59,6 +72,7 @@ def caseload(
         select(
             t.case_id, t.workflow_id, t.ocmw, t.stage, t.stage_since, t.next_deadline_due,
             t.next_deadline_kind, t.overdue, t.awaiting, t.caseworker, t.mediator,
+            t.overdue_kind, t.overdue_since, t.overdue_from,
         )
         .where(person, t.is_open.is_(True), *([t.stage == stage] if stage else []))
         .order_by(
@@ -82,6 +96,29 @@ def caseload(
             awaiting=r.awaiting,
             caseworker=r.caseworker,
             mediator=r.mediator,
+            overdue_detail=_overdue(r.overdue_kind, r.overdue_since, r.overdue_from)
+            if r.overdue else None,
         )
         for r in rows
     ]
+
+
+def overdue_details(engine: Engine, workflow_ids: list[str]) -> dict[str, OverdueDetail]:
+    """Why each of these workflows is overdue, from its newest snapshot (for ``okot list``,
+    whose rows come from Temporal visibility); workflows not overdue are left out."""
+    if not workflow_ids:
+        return {}
+    t = TRAJECTORY.c
+    query = (
+        select(t.workflow_id, t.overdue_kind, t.overdue_since, t.overdue_from)
+        .where(t.workflow_id.in_(workflow_ids), t.overdue.is_(True))
+        .order_by(t.workflow_id, t.opened_at)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    out = {}
+    for r in rows:  # the newest trajectory of a workflow id comes last
+        found = _overdue(r.overdue_kind, r.overdue_since, r.overdue_from)
+        if found is not None:
+            out[r.workflow_id] = found
+    return out

@@ -50,8 +50,9 @@ from okot.domain.calendar import (
     local_date,
     working_days_between,
 )
-from okot.domain.deadlines import awaiting
+from okot.domain.deadlines import awaiting, overdue_of
 from okot.domain.effects import RecordRequest
+from okot.domain.overdue import format_parties
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import (
     EmploymentCheck,
@@ -128,6 +129,18 @@ def reason_codes(status: TrajectoryStatus) -> str | None:
     return "," + "".join(f"{r.value}," for r in sorted(status.screening.reasons))
 
 
+def overdue_columns(status: TrajectoryStatus) -> dict[str, Any]:
+    """``overdue_kind``, ``overdue_since`` and ``overdue_from`` (``role:id,role:id``)."""
+    found = overdue_of(status)
+    if found is None:
+        return {"overdue_kind": None, "overdue_since": None, "overdue_from": None}
+    return {
+        "overdue_kind": found.kind.value,
+        "overdue_since": found.since,
+        "overdue_from": format_parties(found.awaited_from)[:200],
+    }
+
+
 def snapshot_values(request: RecordRequest, now: datetime) -> dict[str, Any]:
     """The ``trajectory`` row after ``request``'s event (flattened, plus the full status JSON)."""
     status = request.status
@@ -156,6 +169,7 @@ def snapshot_values(request: RecordRequest, now: datetime) -> dict[str, Any]:
         "next_deadline_kind": deadline.kind.value if deadline is not None else None,
         "awaiting": awaiting(status)[:200],
         "overdue": status.overdue,
+        **overdue_columns(status),
         "opened_at": status.opened_at,
         "opened_on": local_date(status.opened_at),
         "closed_at": status.closed_at,

@@ -149,6 +149,11 @@ class Trajectory(SQLModel, table=True):
     next_deadline_kind: str | None = _id(40, nullable=True)
     awaiting: str | None = _id(200, nullable=True)
     overdue: bool = _bool(nullable=False)
+    overdue_kind: str | None = _id(40, nullable=True)
+    """Which deadline is overdue (``okot.domain.deadlines.overdue_of``), since when, and
+    from whom: ``role:staff_id`` (or ``role``), comma-separated (migration 0006)."""
+    overdue_since: date | None = _date()
+    overdue_from: str | None = _id(200, nullable=True)
     opened_at: datetime = _when(nullable=False)
     opened_on: date = _date(nullable=False)
     closed_at: datetime | None = _when()

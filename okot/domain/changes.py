@@ -76,7 +76,8 @@ def _planned(label: str, day: date, now: datetime) -> None:
 
 def _move(status: TrajectoryStatus, stage: Stage, now: datetime, **changes: object) -> TrajectoryStatus:
     return status.model_copy(
-        update={"stage": stage, "stage_since": now, "streams": {}, "overdue": False, **changes}
+        update={"stage": stage, "stage_since": now, "streams": {}, "overdue": False,
+                "overdue_detail": None, "stop_report": None, **changes}
     )
 
 

@@ -2,14 +2,17 @@
 
 :func:`pending_deadlines` and :func:`next_deadline` follow from the status and
 its reminder policy alone; :func:`fire_deadlines` handles the ones due at a
-given moment (one notice per stream, never a burst); :func:`awaiting` says
-what the trajectory waits for, and from whom.
+given moment (one notice per stream, never a burst; a late file catches up at
+once, :mod:`okot.domain.late_files`); :func:`awaiting` says what the trajectory
+waits for, and from whom; :func:`overdue_of` which deadline is overdue
+(:mod:`okot.domain.overdue`).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
+from okot.domain import late_files, overdue, rules_versions
 from okot.domain.calendar import (
     add_months,
     add_working_days,
@@ -31,6 +34,7 @@ from okot.domain.rules_versions import sets_overdue
 from okot.domain.status import (
     Deadline,
     Notice,
+    OverdueDetail,
     StreamState,
     TrajectoryStatus,
 )
@@ -51,6 +55,9 @@ _ESCALATION_OF: dict[DeadlineKind, DeadlineKind] = {
 _ESCALATIONS = frozenset(
     {*_ESCALATION_OF.values(), DeadlineKind.ORIENTATION_ESCALATION}
 )
+_ORIENTATION = (DeadlineKind.ORIENTATION_REMINDER, DeadlineKind.ORIENTATION_ESCALATION)
+_SILENT = frozenset({DeadlineKind.REGISTRATION_RETRY, DeadlineKind.FOLLOW_UP_CLOSE})
+"""Deadlines that notify nobody and never make a trajectory overdue."""
 
 
 def pending_deadlines(status: TrajectoryStatus) -> list[Deadline]:
@@ -133,13 +140,16 @@ def pending_deadlines(status: TrajectoryStatus) -> list[Deadline]:
             (MED,), "start of the training (confirm_start) from the mediator")
     elif stage is Stage.IN_TRAINING:
         assert status.started_on is not None and status.expected_end is not None
-        base = max(d for d in (status.started_on, status.last_progress_on,
-                               stream(DeadlineKind.PROGRESS_CHECK).last) if d is not None)
-        add(DeadlineKind.PROGRESS_CHECK, add_months(base, p.progress_check_months), (CW,),
-            "progress check in the Klantendossier (record_progress) by the caseworker")
-        add(DeadlineKind.END_REMINDER,
-            once_then_repeat(DeadlineKind.END_REMINDER,
-                             add_working_days(status.expected_end, p.end_reminder_days)),
+        stopped = status.stop_report
+        end_first = add_working_days(status.expected_end, p.end_reminder_days)
+        if stopped is None:
+            base = max(d for d in (status.started_on, status.last_progress_on,
+                                   stream(DeadlineKind.PROGRESS_CHECK).last) if d is not None)
+            add(DeadlineKind.PROGRESS_CHECK, add_months(base, p.progress_check_months), (CW,),
+                "progress check in the Klantendossier (record_progress) by the caseworker")
+        else:  # no progress to check: the mediator is asked to confirm the end
+            end_first = min(end_first, add_working_days(stopped.on, p.end_reminder_days))
+        add(DeadlineKind.END_REMINDER, once_then_repeat(DeadlineKind.END_REMINDER, end_first),
             (MED,), "end of the training (record_end) from the mediator")
     elif stage is Stage.FOLLOW_UP:
         due6, due12 = employment_check_dates(status)
@@ -175,23 +185,38 @@ def fire_deadlines(status: TrajectoryStatus, now: datetime) -> Accepted | None:
 
     A timer that fires late (no worker for a while) sends one notice per
     stream, never a burst: repeats are scheduled from the day they were sent,
-    and a reminder whose escalation is due as well is folded into it.
+    and a reminder whose escalation is due as well is folded into it. Under
+    rules version 3 the orientation stream counts every period it missed at
+    once (a late file, :mod:`okot.domain.late_files`) and the status keeps which
+    deadline is overdue (:mod:`okot.domain.overdue`).
     """
     due = [d for d in pending_deadlines(status) if d.due_at <= now]
     if not due:
         return None
     today = _today(now)
+    version = status.rules_version
+    explain = rules_versions.explains_overdue(version)
     due_kinds = {d.kind for d in due}
     streams = dict(status.streams)
     notices: list[Notice] = []
     update: dict[str, object] = {}
     reminders = escalations = 0
-    overdue = status.overdue
+    overdue_now = status.overdue
+    found = (status.overdue_detail or overdue_of(status)) if explain and status.overdue else None
     parts: list[str] = []
     closing = False
     for d in due:
-        s = streams.get(d.kind, StreamState())
-        streams[d.kind] = StreamState(sent=s.sent + 1, last=today)
+        kind, notify = d.kind, d.notify
+        extra: dict[str, int] = {}
+        if d.kind in _ORIENTATION and rules_versions.catches_up(version):
+            kind, notify, extra, counted = _orientation_catch_up(status, streams, now, today)
+            parts += [counted] if counted else []
+        else:
+            s = streams.get(d.kind, StreamState())
+            streams[d.kind] = StreamState(sent=s.sent + 1, last=today)
+        if (explain and found is None and kind not in _SILENT
+                and sets_overdue(d.kind, version)):
+            found = overdue.detail(status, d.kind, d.due)
         if _ESCALATION_OF.get(d.kind) in due_kinds:
             parts.append(f"{d.kind.value} folded into its escalation")
             continue
@@ -202,24 +227,25 @@ def fire_deadlines(status: TrajectoryStatus, now: datetime) -> Accepted | None:
         if d.kind is DeadlineKind.FOLLOW_UP_CLOSE:
             closing = True
             continue
-        for role in d.notify:
+        for role in notify:
             to = status.mediator if role is MED else status.caseworker
             if to is not None:
-                notices.append(_notice(role, to, d.kind.value, due=d.due.isoformat(),
-                                       awaiting=d.awaiting))
-        if d.kind in _ESCALATIONS:
+                notices.append(_notice(role, to, kind.value, due=d.due.isoformat(),
+                                       awaiting=d.awaiting, **extra))
+        if kind in _ESCALATIONS:
             escalations += 1
         else:
             reminders += 1
-        overdue = overdue or sets_overdue(d.kind, status.rules_version)
-        parts.append(f"{d.kind.value} due {d.due}")
+        overdue_now = overdue_now or sets_overdue(kind, version)
+        parts.append(f"{kind.value} due {d.due}")
     new = status.model_copy(
         update={
             **update,
             "streams": streams,
             "reminders_sent": status.reminders_sent + reminders,
             "escalations_sent": status.escalations_sent + escalations,
-            "overdue": overdue,
+            "overdue": overdue_now,
+            "overdue_detail": found if explain and overdue_now else status.overdue_detail,
             "seq": status.seq + 1,
         }
     )
@@ -231,11 +257,71 @@ def fire_deadlines(status: TrajectoryStatus, now: datetime) -> Accepted | None:
     return Accepted(new, _keyed(new, notices), "; ".join(parts))
 
 
+def _orientation_catch_up(
+    status: TrajectoryStatus, streams: dict[DeadlineKind, StreamState], now: datetime,
+    today: date,
+) -> tuple[DeadlineKind, tuple[Role, ...], dict[str, int], str]:
+    """Count every orientation period missed by ``now`` in its stream (``streams`` is
+    updated); the kind, recipients and extra context of the one notice, and a summary."""
+    rem_kind, esc_kind = _ORIENTATION
+    rem, esc = streams.get(rem_kind, StreamState()), streams.get(esc_kind, StreamState())
+    base = max((d for d in (rem.last, esc.last) if d is not None),
+               default=local_date(status.stage_since))
+    p = status.policy
+    caught = late_files.catch_up(rem.sent + esc.sent, base, now, p.orientation_reminder_days,
+                                 p.orientation_escalate_after_reminders)
+    missed = caught.missed
+    if caught.reminders:
+        streams[rem_kind] = StreamState(sent=rem.sent + caught.reminders, last=today)
+    if caught.escalations:
+        streams[esc_kind] = StreamState(sent=esc.sent + caught.escalations, last=today)
+    extra = {"missed": missed} if missed > 1 else {}
+    summary = (f"{missed} orientation periods missed at once: {caught.reminders} reminder(s), "
+               f"{caught.escalations} escalation(s)" if missed > 1 else "")
+    if caught.notice == "escalation":
+        return esc_kind, (TL, CW), extra, summary
+    return rem_kind, (CW,), extra, summary
+
+
 def awaiting(status: TrajectoryStatus) -> str:
     """What the trajectory waits for, and from whom (for the UI and the CLI)."""
     if status.stage is Stage.CLOSED:
         return "nothing: closed"
     if status.stage is Stage.FOLLOW_UP and status.follow_up_agreed_on is not None:
         return "employment checks (record_employment) by the caseworker"
+    if status.stage is Stage.IN_TRAINING and status.stop_report is not None:
+        return "confirmation of the reported stop (record_end) from the mediator"
     deadline = status.next_deadline
     return deadline.awaiting if deadline is not None else "nothing"
+
+
+_FIRST_OF = {DeadlineKind.ORIENTATION_ESCALATION: DeadlineKind.ORIENTATION_REMINDER}
+"""Whose first due day an orientation escalation's lateness counts from."""
+
+
+def overdue_of(status: TrajectoryStatus) -> OverdueDetail | None:
+    """Which deadline is overdue, due since when, awaited from whom; ``None`` when the
+    trajectory is not overdue.
+
+    Kept in the status under rules version 3. A status made overdue under older
+    rules has none: it is worked out from its streams (the earliest fired deadline
+    that sets ``overdue``, since the day it first fell due), for display only.
+    """
+    if not status.overdue or status.stage is Stage.CLOSED:
+        return None
+    if status.overdue_detail is not None:
+        return status.overdue_detail
+    firsts = {d.kind: d.due for d in pending_deadlines(status.model_copy(update={"streams": {}}))}
+    order = list(DeadlineKind)
+    candidates = []
+    for kind, s in status.streams.items():
+        if (s.sent == 0 or s.last is None or kind in _SILENT
+                or not sets_overdue(kind, status.rules_version)):
+            continue
+        first = firsts.get(_FIRST_OF.get(kind, kind))
+        since = min(first, s.last) if first is not None else s.last
+        candidates.append((since, order.index(kind), kind))
+    if not candidates:
+        return None
+    since, _, kind = min(candidates)
+    return overdue.detail(status, kind, since)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from okot.domain import authorization, rules_versions
+from okot.domain import authorization, overdue, rules_versions
 from okot.domain.calendar import due_at
 from okot.domain.changes import (
     CW,
@@ -78,6 +78,7 @@ RULES: dict[MessageName, Rule] = {
     MessageName.POSTPONE_START: Rule((Stage.AWAITING_START,), (MED,)),
     MessageName.CONFIRM_START: Rule((Stage.AWAITING_START,), (MED,)),
     MessageName.RECORD_PROGRESS: Rule((Stage.IN_TRAINING,), (MED, CW)),
+    MessageName.REPORT_STOPPED: Rule((Stage.IN_TRAINING,), (CW,)),
     MessageName.RECORD_END: Rule((Stage.IN_TRAINING,), (MED,)),
     MessageName.AGREE_FOLLOW_UP: Rule((Stage.FOLLOW_UP,), (MED, CW)),
     MessageName.RECORD_EMPLOYMENT: Rule((Stage.FOLLOW_UP,), (CW, MED)),
@@ -85,18 +86,6 @@ RULES: dict[MessageName, Rule] = {
     MessageName.REASSIGN: Rule(OPEN_STAGES, (TL, CW, MED)),
     MessageName.UPDATE_POLICY: Rule(OPEN_STAGES, (TL, OPS)),
 }
-
-# Messages that answer what a reminder asked for, without moving the stage on.
-_ANSWERS_REMINDER = frozenset(
-    {
-        MessageName.SCHEDULE_INTAKE,
-        MessageName.POSTPONE_START,
-        MessageName.RECORD_PROGRESS,
-        MessageName.AGREE_FOLLOW_UP,
-        MessageName.RECORD_EMPLOYMENT,
-    }
-)
-
 
 def allowed_in(stage: Stage) -> list[tuple[MessageName, tuple[Role, ...]]]:
     """The messages allowed in ``stage`` and who may send each."""
@@ -198,8 +187,11 @@ def decide(
         new_status, notices, summary = handler(status, message, now)
     except Refusal as refusal:
         return Rejected(f"{message.name.value} refused in stage {status.stage.value}: {refusal}")
-    if new_status.stage is not status.stage or message.name in _ANSWERS_REMINDER:
-        new_status = new_status.model_copy(update={"overdue": False})
+    precise = rules_versions.explains_overdue(status.rules_version)
+    if new_status.stage is not status.stage or overdue.clears(status, message.name, precise):
+        new_status = new_status.model_copy(update={"overdue": False, "overdue_detail": None})
+    elif precise:
+        new_status = overdue.refreshed(new_status)  # it names whoever holds the role now
     new_status = _with_deadline(new_status.model_copy(update={"seq": status.seq + 1}))
     return Accepted(new_status, _keyed(new_status, notices), summary)
 

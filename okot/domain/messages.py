@@ -141,6 +141,15 @@ class RecordProgress(Message):
     note: Text
 
 
+class ReportStopped(Message):
+    """The caseworker heard that the client stopped during the training (often
+    first): the mediator is asked to confirm it with ``record_end``."""
+
+    name: ClassVar[MessageName] = MessageName.REPORT_STOPPED
+    date: Day
+    note: Text | None = None
+
+
 class RecordEnd(Message):
     name: ClassVar[MessageName] = MessageName.RECORD_END
     result: TrainingResult
@@ -208,6 +217,7 @@ MESSAGE_TYPES: dict[MessageName, type[Message]] = {
         PostponeStart,
         ConfirmStart,
         RecordProgress,
+        ReportStopped,
         RecordEnd,
         AgreeFollowUp,
         RecordEmployment,

@@ -10,18 +10,37 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from okot.domain.deadlines import awaiting
+from okot.domain.deadlines import awaiting, overdue_of
+from okot.domain.overdue import describe
 from okot.domain.status import TimelineEntry, TrajectoryStatus
-from okot.domain.values import workflow_id_for
+from okot.domain.values import Actor, workflow_id_for
 
 
 def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _actor(actor: Actor | None) -> dict[str, str] | None:
+    return None if actor is None else {"role": actor.role.value, "id": actor.id}
+
+
+def overdue_json(status: TrajectoryStatus) -> dict[str, Any] | None:
+    """Which deadline is overdue, since when, awaited from whom (``null``: not overdue)."""
+    found = overdue_of(status)
+    if found is None:
+        return None
+    return {
+        "kind": found.kind.value,
+        "since": _iso(found.since),
+        "awaited_from": [{"role": p.role.value, "id": p.id} for p in found.awaited_from],
+        "text": describe(found, status),
+    }
+
+
 def status_json(status: TrajectoryStatus) -> dict[str, Any]:
     """The stable ``--json`` shape of a status (see README.md)."""
     deadline = status.next_deadline
+    stop = status.stop_report
     return {
         "case_id": status.case_id,
         "workflow_id": workflow_id_for(status.case_id),
@@ -47,6 +66,16 @@ def status_json(status: TrajectoryStatus) -> dict[str, Any]:
         },
         "awaiting": awaiting(status),
         "overdue": status.overdue,
+        "overdue_detail": overdue_json(status),
+        "stop_report": None if stop is None else {
+            "by": _actor(stop.by), "on": _iso(stop.on), "stopped_on": _iso(stop.stopped_on),
+        },
+        "follow_up": None if status.follow_up_lead is None else {
+            "lead": status.follow_up_lead.value,
+            "agreed_on": _iso(status.follow_up_agreed_on),
+            "agreed_by": _actor(status.follow_up_agreed_by),
+            "confirmed_by": _actor(status.follow_up_confirmed_by),
+        },
         "reminders_sent": status.reminders_sent,
         "escalations_sent": status.escalations_sent,
         "seq": status.seq,

@@ -93,6 +93,34 @@ class Employment(Model):
     recorded_on: dt.date
 
 
+class Party(Model):
+    """Someone a step is awaited from: a role on the trajectory and, if known, its staff id."""
+
+    role: Role
+    id: StaffId | None = None
+
+
+class OverdueDetail(Model):
+    """Why a trajectory is overdue: a deadline that asked someone to act has passed
+    and nothing answered it (rules version 3; :mod:`okot.domain.overdue`)."""
+
+    kind: DeadlineKind = Field(description="The deadline that was missed first.")
+    since: date = Field(description="The day it fell due.")
+    awaited_from: tuple[Party, ...] = Field(
+        (), description="Who must act: roles and, where known, their staff ids."
+    )
+
+
+class StopReport(Model):
+    """The caseworker reported that the client stopped during the training; shown
+    until the mediator records the end (``record_end``)."""
+
+    by: Actor
+    on: date = Field(description="The day it was reported.")
+    stopped_on: date = Field(description="The day the client stopped, as reported.")
+    note: str | None = None
+
+
 class StreamState(Model):
     """Bookkeeping of one reminder stream in the current stage."""
 
@@ -140,10 +168,21 @@ class TrajectoryStatus(Model):
     follow_up_lead: FollowUpLead | None = None
     follow_up_plan: str | None = None
     follow_up_agreed_on: date | None = None
+    follow_up_agreed_by: Actor | None = Field(
+        None, description="Who recorded the follow-up agreement (rules version 3)."
+    )
+    follow_up_confirmed_by: Actor | None = Field(
+        None, description="The other side, once it recorded the same lead (rules version 3)."
+    )
+    stop_report: StopReport | None = None
     employment: tuple[Employment, ...] = ()
 
     next_deadline: Deadline | None = None
     overdue: bool = False
+    overdue_detail: OverdueDetail | None = Field(
+        None, description="Which deadline is overdue, since when, awaited from whom "
+        "(rules version 3; older statuses: see okot.domain.deadlines.overdue_of)."
+    )
     streams: dict[DeadlineKind, StreamState] = Field(default_factory=dict)
     reminders_sent: int = 0
     escalations_sent: int = 0

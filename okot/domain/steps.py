@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from okot.domain.calendar import (
-    add_months,
-    next_working_day,
-)
+from okot.domain import rules_versions
+from okot.domain.calendar import add_months, next_working_day
 from okot.domain.changes import (
     CW,
     MED,
@@ -43,6 +41,7 @@ from okot.domain.messages import (
     RecordPrecheck,
     RecordProgress,
     RecordScreening,
+    ReportStopped,
     ScheduleIntake,
     SubmitCandidacy,
     UpdatePolicy,
@@ -55,15 +54,10 @@ from okot.domain.status import (
     Notice,
     Precheck,
     Screening,
+    StopReport,
     TrajectoryStatus,
 )
-from okot.domain.values import (
-    Closure,
-    DeadlineKind,
-    EmploymentCheck,
-    MessageName,
-    Stage,
-)
+from okot.domain.values import Closure, DeadlineKind, EmploymentCheck, MessageName, Stage
 
 
 def _record_info(status: TrajectoryStatus, m: RecordInfo, now: datetime) -> Change:
@@ -237,6 +231,24 @@ def _record_progress(status: TrajectoryStatus, m: RecordProgress, now: datetime)
     return new, [], f"progress noted on {m.date}"
 
 
+def _report_stopped(status: TrajectoryStatus, m: ReportStopped, now: datetime) -> Change:
+    _not_future("stop date", m.date, now)
+    assert status.started_on is not None
+    if m.date < status.started_on:
+        raise Refusal(f"stop date {m.date} is before the start of {status.started_on}")
+    if status.stop_report is not None:
+        raise Refusal(
+            f"the stop was already reported on {status.stop_report.on}; the mediator confirms "
+            "it with record_end"
+        )
+    report = StopReport(by=m.actor, on=_today(now), stopped_on=m.date, note=m.note)
+    assert status.mediator is not None  # set by submit_candidacy
+    notices = [_notice(MED, status.mediator, "stop_reported", stopped_on=m.date.isoformat(),
+                       reported_by=m.actor.id)]
+    summary = f"client stopped on {m.date} (reported by the caseworker); awaiting record_end"
+    return status.model_copy(update={"stop_report": report}), notices, summary
+
+
 def _record_end(status: TrajectoryStatus, m: RecordEnd, now: datetime) -> Change:
     _not_future("end date", m.date, now)
     assert status.started_on is not None
@@ -251,10 +263,27 @@ def _record_end(status: TrajectoryStatus, m: RecordEnd, now: datetime) -> Change
 
 
 def _agree_follow_up(status: TrajectoryStatus, m: AgreeFollowUp, now: datetime) -> Change:
-    new = status.model_copy(
-        update={"follow_up_lead": m.lead, "follow_up_plan": m.plan, "follow_up_agreed_on": _today(now)}
-    )
-    return new, [], f"follow-up agreed: guidance by {m.lead.value}"
+    update: dict[str, object] = {
+        "follow_up_lead": m.lead, "follow_up_plan": m.plan, "follow_up_agreed_on": _today(now)
+    }
+    summary = f"follow-up agreed: guidance by {m.lead.value}"
+    if not rules_versions.tells_the_other_side(status.rules_version):
+        return status.model_copy(update=update), [], summary
+    # The mediator and the caseworker agree on it together: the other side is told, and
+    # the same lead recorded by the other side confirms the agreement.
+    first = status.follow_up_agreed_by
+    confirmed = (first is not None and first.role is not m.actor.role
+                 and status.follow_up_lead is m.lead)
+    update["follow_up_agreed_by"] = first if confirmed else m.actor
+    update["follow_up_confirmed_by"] = m.actor if confirmed else None
+    other_role = CW if m.actor.role is MED else MED
+    other = status.caseworker if other_role is CW else status.mediator
+    assert other is not None  # follow_up: both are set
+    template = "follow_up_confirmed" if confirmed else "follow_up_agreed"
+    notices = [_notice(other_role, other, template, lead=m.lead.value, agreed_by=m.actor.id)]
+    if confirmed:
+        summary = f"follow-up confirmed by the {m.actor.role.value}: guidance by {m.lead.value}"
+    return status.model_copy(update=update), notices, summary
 
 
 def employment_check_dates(status: TrajectoryStatus) -> tuple[date, date]:
@@ -351,6 +380,7 @@ _HANDLERS: dict[MessageName, Callable[[TrajectoryStatus, Message, datetime], Cha
     MessageName.POSTPONE_START: _postpone_start,  # type: ignore[dict-item]
     MessageName.CONFIRM_START: _confirm_start,  # type: ignore[dict-item]
     MessageName.RECORD_PROGRESS: _record_progress,  # type: ignore[dict-item]
+    MessageName.REPORT_STOPPED: _report_stopped,  # type: ignore[dict-item]
     MessageName.RECORD_END: _record_end,  # type: ignore[dict-item]
     MessageName.AGREE_FOLLOW_UP: _agree_follow_up,  # type: ignore[dict-item]
     MessageName.RECORD_EMPLOYMENT: _record_employment,  # type: ignore[dict-item]

@@ -152,6 +152,7 @@ class MessageName(StrEnum):
     POSTPONE_START = "postpone_start"
     CONFIRM_START = "confirm_start"
     RECORD_PROGRESS = "record_progress"
+    REPORT_STOPPED = "report_stopped"
     RECORD_END = "record_end"
     AGREE_FOLLOW_UP = "agree_follow_up"
     RECORD_EMPLOYMENT = "record_employment"

@@ -94,7 +94,15 @@ ACTIONS: Final[Mapping[str, tuple[Action, ...]]] = {
         Action("Registreer het resultaat (--result passed, not_passed of stopped_early)",
                "record-end --result passed --date JJJJ-MM-DD", MED),
     ),
+    "stop_reported": (
+        Action("Bevestig de stopzetting: registreer het einde van de opleiding",
+               "record-end --result stopped_early --date JJJJ-MM-DD", MED),
+    ),
     "training_ended": _FOLLOW_UP,
+    "follow_up_agreed": (
+        Action("Bevestig de afspraak: registreer dezelfde (--lead vdab of ocmw), of een andere",
+               'agree-follow-up --lead vdab --plan "korte afspraak"', BOTH),
+    ),
     "follow_up_reminder": _FOLLOW_UP,
     "employment_check_6m": _EMPLOYMENT,
     "employment_check_12m": _EMPLOYMENT,

@@ -26,10 +26,13 @@ TEMPLATE_TITLES: Final[Mapping[str, str]] = {
     "screening_result": "het resultaat van de screening",
     "start_postponed": "de melding van een uitgestelde startdatum",
     "training_started": "de melding van de start van de opleiding",
+    "stop_reported": "de melding dat de cliënt tijdens de opleiding gestopt is",
     "training_ended": "het resultaat van de opleiding",
     "withdrawn": "de melding dat de cliënt stopt vóór de start",
     "reassigned_to": "de melding van een nieuwe toewijzing",
     "reassigned_from": "de melding van een overdracht",
+    "follow_up_agreed": "de melding van een afspraak over de begeleiding naar werk",
+    "follow_up_confirmed": "de bevestiging van de afspraak over de begeleiding naar werk",
     "follow_up_closed": "de melding van de afsluiting na de nazorg",
     "notification_failed": "een melding van een niet-afgeleverd bericht",
     "orientation_reminder": "een herinnering over de kandidaatstelling",
@@ -146,7 +149,8 @@ VDAB_TEMPLATES: Final = frozenset({
     "screening_result", "start_postponed", "training_started", "training_ended",
 })
 """Notices of something a VDAB mediator did: signed as VDAB, never as the OCMW."""
-OCMW_TEMPLATES: Final = frozenset({"agreement_given", "agreement_declined", "withdrawn"})
+OCMW_TEMPLATES: Final = frozenset({"agreement_given", "agreement_declined", "withdrawn",
+                                   "stop_reported"})
 """Notices of something the OCMW did, to the VDAB mediator: signed by the OCMW."""
 
 

@@ -46,10 +46,13 @@ EVENT_TEMPLATES: Final[tuple[str, ...]] = (
     "screening_result",
     "start_postponed",
     "training_started",
+    "stop_reported",
     "training_ended",
     "withdrawn",
     "reassigned_to",
     "reassigned_from",
+    "follow_up_agreed",
+    "follow_up_confirmed",
     "follow_up_closed",
     "notification_failed",
 )

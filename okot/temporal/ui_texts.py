@@ -4,7 +4,8 @@ and dates only: never personal data."""
 
 from __future__ import annotations
 
-from okot.domain.deadlines import awaiting
+from okot.domain.deadlines import awaiting, overdue_of
+from okot.domain.overdue import describe
 from okot.domain.status import OpenTrajectory, TrajectoryStatus
 from okot.domain.values import workflow_id_for
 
@@ -32,7 +33,19 @@ def current_details(status: TrajectoryStatus, stuck: tuple[str, ...] = ()) -> st
         lines.append(f"**Next deadline:** {deadline.due.isoformat()} ({deadline.kind.value})")
     lines.append(f"**Awaiting:** {awaiting(status)}")
     if status.overdue:
-        lines.append("**Overdue:** yes")
+        found = overdue_of(status)
+        lines.append(f"**Overdue:** {describe(found, status)}" if found else "**Overdue:** yes")
+    if status.stop_report is not None:
+        stop = status.stop_report
+        lines.append(f"**Stop reported:** by {stop.by.role.value} `{stop.by.id}` on "
+                     f"{stop.on.isoformat()} (stopped on {stop.stopped_on.isoformat()}); "
+                     "awaiting `record_end` from the mediator")
+    if status.follow_up_lead is not None:
+        by, confirmed = status.follow_up_agreed_by, status.follow_up_confirmed_by
+        who = f" by {by.role.value} `{by.id}`" if by else ""
+        check = (f", confirmed by {confirmed.role.value} `{confirmed.id}`" if confirmed
+                 else ", not yet confirmed" if by else "")
+        lines.append(f"**Follow-up:** `{status.follow_up_lead.value}`{who}{check}")
     lines.append(f"**Caseworker:** `{status.caseworker}` · **Mediator:** `{status.mediator or '-'}`")
     lines.append(
         f"**Reminders sent:** {status.reminders_sent} · **Escalations:** {status.escalations_sent}"

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from okot.db.caseload import caseload
 from okot.db.clients import client_of
+from okot.domain.deadlines import overdue_of
 from okot.domain.messages import MESSAGE_TYPES
 from okot.domain.values import MessageName, Role, Stage
 from okot.temporal import trajectories
@@ -70,6 +71,7 @@ async def _case_page(request: Request, caller: Caller, case_id: str,
         "status": status, "timeline": list(reversed(timeline)), "forms": forms,
         "client": client_of(rt.engine, case_id), "sent": sent,
         "awaited": texts.awaited(status.next_deadline.kind if status.next_deadline else None),
+        "overdue": overdue_of(status),
     }, status_code=status_code)
 
 

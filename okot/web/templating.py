@@ -32,6 +32,7 @@ TEMPLATES.env.filters.update(
     stage=texts.stage, message=texts.message, code=texts.code, when=_when,
     role=lambda r: texts.ROLES.get(str(getattr(r, "value", r)), str(r)),
     field=lambda f: texts.FIELDS.get(f, f), cel=cell_text,
+    te_laat=texts.overdue_line,
 )
 TEMPLATES.env.globals["leest_rapport"] = may_read
 

@@ -28,6 +28,7 @@ MESSAGES = {
     "postpone_start": "Start uitstellen",
     "confirm_start": "Start bevestigen",
     "record_progress": "Voortgang registreren",
+    "report_stopped": "Melden dat de cliënt gestopt is",
     "record_end": "Einde van de opleiding registreren",
     "agree_follow_up": "Begeleiding naar werk afspreken",
     "record_employment": "Tewerkstelling registreren",
@@ -106,6 +107,35 @@ AWAITED = {
 
 ROLES = {"caseworker": "maatschappelijk assistent", "mediator": "VDAB-bemiddelaar",
          "teamlead": "teamverantwoordelijke", "operations": "beheerder", "system": "systeem"}
+
+OVERDUE_WHAT = {
+    "orientation_reminder": "kandidatuur", "orientation_escalation": "kandidatuur",
+    "agreement_reminder": "formeel akkoord", "agreement_escalation": "formeel akkoord",
+    "registration_retry": "inschrijving als werkzoekende",
+    "handover_reminder": "warme overdracht", "handover_escalation": "warme overdracht",
+    "screening_reminder": "screeningsresultaat", "screening_escalation": "screeningsresultaat",
+    "start_reminder": "bevestiging van de start", "progress_check": "voortgangscontrole",
+    "end_reminder": "einde van de opleiding",
+    "follow_up_reminder": "afspraak over de begeleiding naar werk",
+    "employment_check_6m": "tewerkstelling na 6 maanden",
+    "employment_check_12m": "tewerkstelling na 12 maanden",
+    "follow_up_close": "tewerkstelling na 12 maanden",
+}
+"""What an overdue deadline awaited (okot.domain.overdue.WHAT in Dutch)."""
+
+
+def overdue_line(detail: Any) -> str:
+    """``screeningsresultaat, verwacht sinds 02-11-2026 van de VDAB-bemiddelaar med-carl``
+    (an :class:`~okot.domain.status.OverdueDetail`; empty for none)."""
+    if detail is None:
+        return ""
+    kind = str(getattr(detail.kind, "value", detail.kind))
+    who = " en ".join(
+        f"de {ROLES.get(p.role.value, p.role.value)}" + (f" {p.id}" if p.id else "")
+        for p in detail.awaited_from
+    ) or "niemand (automatisch)"
+    return (f"{OVERDUE_WHAT.get(kind, kind)}, verwacht sinds {detail.since:%d-%m-%Y} "
+            f"van {who}")
 
 
 def awaited(kind: Any) -> str:
