@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint types pytest install worker bench bench-quick clean
+.PHONY: demo test lint types pytest install worker bench bench-quick chaos chaos-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,16 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python bench/workflow.py --quick
+
+# The fault suite (bench/chaos): worker SIGKILLs, a dev server restart, SMTP and the
+# database down, hostile input; prints a table, exits non-zero on a loss, a duplicate
+# or a stuck workflow. Needs PostgreSQL (OKOT_CHAOS_POSTGRES_URL or
+# OKOT_TEST_POSTGRES_URL; default postgresql+psycopg://postgres@127.0.0.1:5432/test).
+chaos: install
+	$(BIN)/python -m bench.chaos
+
+chaos-quick: install
+	$(BIN)/python -m bench.chaos --quick
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.sqlite* var/*.log var/mail .mypy_cache .pytest_cache .ruff_cache

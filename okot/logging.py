@@ -19,11 +19,29 @@ from okot.settings import (
     get_settings,
 )
 
+_STANDARD_RECORD_KEYS = frozenset(
+    [*logging.LogRecord("", 0, "", 0, "", (), None).__dict__, "message", "asctime"])
+_RENAMED = {"event": "event_name"}
+"""An ``extra`` field named like a field of the line itself is kept under another name:
+``extra={"event": "record_info"}`` must not replace the log message."""
+
+
+def _add_extras(logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """The ``extra`` fields of a standard-library record as fields of the line
+    (``structlog.stdlib.ExtraAdder``, without letting one overwrite the message)."""
+    record = event_dict.get("_record")
+    if record is not None:
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_RECORD_KEYS:
+                event_dict[_RENAMED.get(key, key)] = value
+    return event_dict
+
+
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
-    structlog.stdlib.ExtraAdder(),
+    _add_extras,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
 

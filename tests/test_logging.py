@@ -39,6 +39,18 @@ def test_json_lines_for_structlog_and_stdlib_records(stream: io.StringIO) -> Non
     assert temporalio.activity.logger.activity_info_on_message is False
 
 
+def test_an_extra_named_event_does_not_replace_the_message(stream: io.StringIO) -> None:
+    # The record activity and the workflow log an event's name as extra "event": it
+    # used to overwrite the message ("event not recorded" showed as "record_info").
+    configure_logging(LogFormat.JSON, "INFO", stream)
+    logging.getLogger("temporalio.activity").warning(
+        "event not recorded", extra={"event": "record_info", "key": "t1"})
+    line = json.loads(stream.getvalue().splitlines()[0])
+    assert line["event"] == "event not recorded"
+    assert line["event_name"] == "record_info" and line["key"] == "t1"
+    assert "_record" not in line and "exc_info" not in line
+
+
 def test_console_format_is_readable(stream: io.StringIO) -> None:
     configure_logging(LogFormat.CONSOLE, "INFO", stream)
     get_logger("okot.test").info("worker started", task_queue="okot")
