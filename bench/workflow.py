@@ -212,7 +212,7 @@ async def update(kind: str, handle: WorkflowHandle[Any, Any], message: Message,
     RPC timeout), it is asked again under the same update id, so it is applied
     once; ``retried`` counts those waits per kind.
     """
-    result_type = TrajectoryStatus if kind == "project" else int
+    result_type: type = dict if kind == "project" else int  # (an ack, or an older status)
     update_id = uuid.uuid4().hex
     for attempt in range(1, UPDATE_ATTEMPTS + 1):
         try:

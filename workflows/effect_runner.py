@@ -43,7 +43,13 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
-    from okot.domain.effects import NotifyRequest, RecordRequest
+    from okot.domain.effects import (
+        NotifyRequest,
+        RecordBatch,
+        RecordItem,
+        RecordRequest,
+        RefusedRecord,
+    )
     from okot.domain.keys import Keys
     from okot.domain.status import Notice, OpenTrajectory, PendingRecord
     from okot.domain.values import SystemEvent
@@ -59,6 +65,13 @@ ATTENTION_AFTER = timedelta(minutes=5)
 default of ``OpenTrajectory.attention_after_seconds``."""
 NOTICE_CONCURRENCY = 8
 """Notices under way at once, at most (one per recipient)."""
+LEAN_EFFECTS = "lean-effects"
+"""Patch: records written by one local activity per workflow task (``record_events``:
+one marker in the history, no activity events, no status in the history), the
+deadline's timer kept until the deadline changes, and an Update answered with a
+:class:`~okot.temporal.contract.MessageAck` instead of the whole status."""
+MAX_BATCH = 50
+"""Events recorded by one ``record_events`` call, at most."""
 
 Changed = Callable[[], None]
 
@@ -90,8 +103,11 @@ class EffectRunner:
         record_failed: effects.RecordFailed,
         notification_failed: effects.NotificationFailed,
         changed: Changed,
+        lean: bool = False,
     ) -> None:
         self._keys = keys
+        self.lean = lean
+        """Runs since :data:`LEAN_EFFECTS`: records by ``record_events``, one per task."""
         self._records: deque[PendingRecord] = deque(records)
         self._notices: dict[str, Notice] = {n.key: n for n in notices}
         """Not done yet, in the order they were queued; keys already scoped."""
@@ -189,8 +205,14 @@ class EffectRunner:
     async def _record_all(self) -> None:
         try:
             while self._records:
-                await self._record(self._records[0])
-                self._records.popleft()
+                if self.lean:
+                    batch = [self._records[i] for i in range(min(MAX_BATCH, len(self._records)))]
+                    await self._record_batch(batch)
+                    for _ in batch:
+                        self._records.popleft()
+                else:
+                    await self._record(self._records[0])
+                    self._records.popleft()
         finally:
             self._recording = None
         self.start()  # a record added while the last one finished
@@ -208,6 +230,33 @@ class EffectRunner:
                                                                  "event": entry.name})
             if entry.name != SystemEvent.RECORD_FAILED.value:
                 self._record_failed(request, effects.failure_text(err, "refused by the database"))
+
+    async def _record_batch(self, batch: list[PendingRecord]) -> None:
+        """Record ``batch`` (events in order) with one local activity; each event the
+        database refuses becomes a ``record_failed`` event, like a refused ``record``."""
+        keys, head = self._keys, batch[0].entry
+        request = RecordBatch(
+            workflow_id=workflow.info().workflow_id, trajectory_id=keys.trajectory_id,
+            records=tuple(RecordItem(key=keys.record(p.entry.seq), entry=p.entry, payload=p.payload)
+                          for p in batch),
+            status=batch[-1].status)
+        label = f"record entry {head.seq} ({head.name})"
+        try:
+            result = await self._watched(request.records[0].key, label,
+                                         lambda within: effects.record_events(request, within))
+            refused = result.refused
+        except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise
+            text = effects.failure_text(err, "refused by the database")
+            refused = tuple(RefusedRecord(key=r.key, error=text) for r in request.records)
+        by_key = {keys.record(p.entry.seq): p for p in batch}
+        for one in refused:
+            entry = by_key[one.key].entry
+            workflow.logger.warning("event not recorded", extra={"seq": entry.seq,
+                                                                 "event": entry.name})
+            if entry.name != SystemEvent.RECORD_FAILED.value:
+                self._record_failed(_request(keys, by_key[one.key]), one.error)
 
     async def _deliver(self, notice: Notice) -> None:
         request = NotifyRequest(workflow_id=workflow.info().workflow_id,
@@ -230,9 +279,9 @@ class EffectRunner:
         self.start()
 
     async def _watched(
-        self, key: str, label: str, call: Callable[[timedelta | None], Awaitable[None]],
+        self, key: str, label: str, call: Callable[[timedelta | None], Awaitable[Any]],
         give_up: timedelta | None = None,
-    ) -> None:
+    ) -> Any:
         """``call`` with ``attention_after`` as its time; if that runs out, mark the effect
         stuck and go on (until ``give_up`` in all, or without end) until done."""
         window = self._attention_after
@@ -240,8 +289,7 @@ class EffectRunner:
             del self._resume_stuck[key]
         else:
             try:
-                await call(window)
-                return
+                return await call(window)
             except ActivityError as err:
                 if not effects.timed_out(err):
                     raise
@@ -253,11 +301,12 @@ class EffectRunner:
         ).add(1, {"effect": label.split(" ", 1)[0]})
         self._changed()
         try:
-            await call(None if give_up is None else max(give_up - window, window))
+            result = await call(None if give_up is None else max(give_up - window, window))
         except ActivityError:
             self._unstick(key)
             raise
         self._unstick(key)  # (not in a finally: a workflow evicted from the cache ends here)
+        return result
 
     def _unstick(self, key: str) -> None:
         del self._stuck[key]
@@ -272,6 +321,8 @@ class SerialEffects:
     """Runs started before the ``independent-effects`` patch: one queue that the main
     loop drains, each event's record then its notices (the command order of their
     histories)."""
+
+    lean = False
 
     def __init__(self, keys: Keys, *, record_failed: effects.RecordFailed,
                  notification_failed: effects.NotificationFailed) -> None:
@@ -339,4 +390,5 @@ def effects_for(
         stuck=carried.stuck if carried else (),
         attention_after=timedelta(seconds=request.attention_after_seconds),
         record_failed=record_failed, notification_failed=notification_failed, changed=changed,
+        lean=workflow.patched(LEAN_EFFECTS),
     )
