@@ -29,11 +29,12 @@ class ValidatedDecisions:
     def __init__(self) -> None:
         self._kept: tuple[tuple[Any, ...], int, bool, datetime, Decided] | None = None
 
-    def keep(self, args: tuple[Any, ...], version: int, per_case: bool, decided: Decided) -> None:
-        self._kept = (args, version, per_case, workflow.now(), decided)
+    def keep(self, args: tuple[Any, ...], version: int, per_case: bool, now: datetime,
+             decided: Decided) -> None:
+        self._kept = (args, version, per_case, now, decided)
 
-    def take(self, name: MessageName, args: tuple[Any, ...], version: int,
-             per_case: bool) -> Decided | None:
+    def take(self, name: MessageName, args: tuple[Any, ...], version: int, per_case: bool,
+             now: datetime) -> Decided | None:
         """The kept decision if it is this Update's and nothing moved since, else None."""
         kept, self._kept = self._kept, None
         if kept is None:
@@ -41,5 +42,5 @@ class ValidatedDecisions:
         seen, seen_version, seen_per_case, at, decided = kept
         same = (len(seen) == len(args) == 1 and seen[0] is args[0] and decided[0].name is name
                 and seen_version == version and seen_per_case == per_case
-                and at == workflow.now())
+                and at == now)
         return decided if same else None

@@ -78,8 +78,7 @@ class OkotTrajectory:
         self._published: dict[str, Any] = {}
         self._per_case = False  # see _check_per_case
         self._size_bound = False
-        self._timer = DeadlineTimer()  # runs with lean effects: one timer per deadline
-        self._decisions = ValidatedDecisions()
+        self._timer, self._decisions = DeadlineTimer(), ValidatedDecisions()  # (lean effects)
         self._request: OpenTrajectory  # these four stay unset while self._invalid
         self._status: TrajectoryStatus
         self._keys: Keys
@@ -232,7 +231,7 @@ class OkotTrajectory:
         return message, decision
 
     def _validate(self, name: MessageName, args: tuple[Any, ...]) -> None:
-        self._decisions.keep(args, self._version, self._per_case, self._decide(name, args))
+        self._decisions.keep(args, self._version, self._per_case, workflow.now(), self._decide(name, args))
 
     def _check_per_case(self) -> None:
         """Per-case authorization (the sender must hold their role on this trajectory).
@@ -248,7 +247,8 @@ class OkotTrajectory:
     def _handle_update(self, name: MessageName,
                        args: tuple[Any, ...]) -> TrajectoryStatus | MessageAck:
         self._check_per_case()
-        message, decision = (self._decisions.take(name, args, self._version, self._per_case)
+        message, decision = (self._decisions.take(name, args, self._version, self._per_case,
+                                                  workflow.now())
                              or self._decide(name, args))  # again: the state may have moved
         self._apply_message(message, decision)
         if self._effects.lean:  # a small answer: the caller may query the status
