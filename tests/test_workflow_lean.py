@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 from test_workflow_paths import finish, to_training
-from workflow_helpers import CW, MED, Driver, candidacy, running_worker, save_history_enabled
+from workflow_helpers import CW, MED, Driver, candidacy, running_worker
 
 from okot.db.tables import AUDIT_LOG
 from okot.domain.messages import AgreeFollowUp, RecordEmployment, RecordEnd, RecordInfo, Withdraw
