@@ -49,6 +49,8 @@ class RecordActivities:
         activity.logger.info(
             "events recorded",
             extra={"trajectory_id": batch.trajectory, "seq": first.seq, "last_seq": last.seq,
+                   "events": ",".join(r.entry.name for r in batch.records),
+                   "rejected": sum(not r.entry.accepted for r in batch.records),
                    "stage": last.stage_after.value, "new_rows": result.written,
                    "refused": len(result.refused)},
         )

@@ -301,7 +301,7 @@ class OkotTrajectory:
         )
         self._timeline.append(entry)
         del self._timeline[:-TIMELINE_LIMIT]
-        workflow.logger.info(  # the one line per event: ids and codes only
+        workflow.logger.debug(  # (INFO: the record_events line names every event)
             "event applied" if accepted else "message rejected", extra={
                 "kind": kind, "event": name, "role": actor.role.value, "seq": number,
                 "stage_before": before.stage.value, "stage": after.stage.value})
