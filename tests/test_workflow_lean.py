@@ -4,13 +4,14 @@ tests/histories/<version>/ (``lean_effects_*``) with OKOT_SAVE_HISTORIES=1."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 from sqlalchemy import Engine, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 from test_workflow_paths import finish, to_training
-from workflow_helpers import CW, MED, Driver, candidacy, running_worker
+from workflow_helpers import CW, MED, Driver, candidacy, running_worker, save_history_enabled
 
 from okot.db.tables import AUDIT_LOG
 from okot.domain.messages import AgreeFollowUp, RecordEmployment, RecordEnd, RecordInfo, Withdraw
@@ -91,3 +92,32 @@ async def test_a_three_year_path_fires_its_timers_and_records_every_event(
     assert set(activities) == {"notify", "register_jobseeker"}
     assert kinds["TIMER_FIRED"] == names.count("deadline")
     assert kinds["TIMER_CANCELED"] < 10  # only when a message moved the deadline
+
+
+async def test_continue_as_new_carries_every_signal_and_record(
+    dev_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str
+) -> None:
+    """Continue-as-new is decided in a workflow task in which nothing new came in (a short
+    timer after the effects are quiet): every Signal of the run is carried."""
+    d = Driver(dev_env, case_id, task_queue)
+    async with running_worker(dev_env.client, engine, task_queue):
+        await d.open(continue_as_new_after_events=40)
+        assert d.handle is not None and d.handle.result_run_id is not None
+        first_run = d.handle.result_run_id
+        handle = dev_env.client.get_workflow_handle(d.handle.id)
+        today = await d.today()
+        for _ in range(10):  # rejected (wrong stage): each grows the history
+            await d.signal(RecordEnd(actor=MED, result="passed", date=today))
+        for _ in range(100):
+            if (await handle.describe()).run_id != first_run:
+                break
+            await asyncio.sleep(0.1)
+        timeline = [e.name for e in await d.timeline()]
+        assert timeline.count("record_end") == 10
+        await d.signal(Withdraw(actor=CW, reason="verhuisd"))
+        result = await finish(d, "lean_effects_continue_as_new_next_run")
+        if save_history_enabled():
+            await d.save_history("lean_effects_continue_as_new_first_run", first_run)
+    assert result.closure is Closure.WITHDRAWN
+    assert (await handle.describe()).run_id != first_run
+    assert audited(engine, case_id).count("record_end") == 10

@@ -4,18 +4,14 @@ Every event leaves an audit record and maybe notices. :class:`EffectRunner`
 carries them out beside the main loop, which never waits for them (messages,
 deadlines, stage changes and the jobseeker registration go on):
 
-* **records** keep one ordered queue (the audit log and the snapshot follow the
-  events in order), independent of mail delivery;
-* **notices** each run as their own task, at most :data:`NOTICE_CONCURRENCY` at a
-  time, in order per recipient; one that cannot be delivered yet delays no record
-  and no mail to anyone else;
-* an effect not done within ``attention_after`` (default :data:`ATTENTION_AFTER`;
-  sooner when its next retry would come after that) is **stuck**: the workflow shows it (search attribute
-  ``OkotAttention``, the Web UI's current details), logs it and counts it (metric
-  ``okot_side_effects_stuck``, label ``effect``: ``record`` or ``notify``), until it is done.
-  The activity's first call has that as its schedule-to-close timeout and a second
-  call goes on after it: durable time, no wall clock and no extra timer in the
-  history while all is well;
+* **records** keep one ordered queue, independent of mail delivery;
+* **notices** each run as their own task, at most :data:`NOTICE_CONCURRENCY` at a time,
+  in order per recipient; one not deliverable yet delays no record and no other mail;
+* an effect not done within ``attention_after`` (default :data:`ATTENTION_AFTER`; sooner
+  when its next retry would come after that) is **stuck**: shown (``OkotAttention``, the
+  Web UI's current details), logged and counted (``okot_side_effects_stuck``) until done.
+  The activity's first call has that as its schedule-to-close timeout, a second call
+  goes on after it (durable time, no extra timer while all is well);
 * continue-as-new first lets every effect under way finish or get stuck
   (:meth:`EffectRunner.quiesce`), then carries what is not done yet
   (:meth:`EffectRunner.carried`, resumed by the next run, stuck ones still stuck);
@@ -27,8 +23,7 @@ its notices (:func:`workflows.effects.drain`); :func:`effects_for` decides which
 when a run starts. :func:`keys_for` decides the trajectory's idempotency keys
 (:mod:`okot.domain.keys`) when it opens (``run-scoped-keys`` patch).
 
-Task order is deterministic: records in event order, notices in the order they
-were queued (dicts, never sets, are iterated).
+Task order is deterministic: records in event order, notices in queued order (dicts).
 """
 
 from __future__ import annotations
@@ -72,6 +67,7 @@ deadline's timer kept until the deadline changes, and an Update answered with a
 :class:`~okot.temporal.contract.MessageAck` instead of the whole status."""
 MAX_BATCH = 50
 """Events recorded by one ``record_events`` call, at most."""
+QUIET_TASKS = 3  # lean runs: short timers at most before continue-as-new (see quiesce)
 
 Changed = Callable[[], None]
 
@@ -105,7 +101,7 @@ class EffectRunner:
         changed: Changed,
         lean: bool = False,
     ) -> None:
-        self._keys = keys
+        self._keys, self._added = keys, 0
         self.lean = lean
         """Runs since :data:`LEAN_EFFECTS`: records by ``record_events``, one per task."""
         self._records: deque[PendingRecord] = deque(records)
@@ -128,6 +124,7 @@ class EffectRunner:
     def add(self, record: PendingRecord, notices: tuple[Notice, ...]) -> None:
         """Queue an event's record and notices, and start what may start."""
         self._records.append(record)
+        self._added += 1
         for notice in _keyed(self._keys, notices):
             self._notices.setdefault(notice.key, notice)
         self.start()
@@ -172,6 +169,15 @@ class EffectRunner:
             under_way = [*self._started, *([self._head_key()] if self._recording else [])]
             return self._crash is not None or all(key in self._stuck for key in under_way)
 
+        for _ in range(QUIET_TASKS if self.lean else 0):
+            # Lean runs: a local activity may resolve between workflow tasks, and a Signal
+            # of the next task would then come after the decision. Decide in a task of its
+            # own (a short timer) in which nothing new came in.
+            await workflow.wait_condition(quiet)
+            added = self._added
+            await workflow.sleep(0.001, summary="quiet before continue-as-new")
+            if quiet() and added == self._added:
+                break
         await workflow.wait_condition(quiet)
         self._raise_crash()
 
