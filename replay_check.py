@@ -80,7 +80,7 @@ async def replay_running(
 
     replayer = Replayer(workflows=list(workflows or workflow_classes()),
                         data_converter=client.data_converter,
-                        workflow_runner=sandbox_runner())
+                        workflow_runner=sandbox_runner(share_workflow=False))
     histories = client.list_workflows(visibility_query(query), limit=limit).map_histories()
     report = ReplayReport()
     async with replayer.workflow_replay_iterator(histories) as results:

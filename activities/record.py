@@ -1,4 +1,9 @@
-"""The ``record`` activity: audit log and current snapshot in the project's database."""
+"""The record activities: audit log and current snapshot in the project's database.
+
+``record_events`` (a local activity, since 0.3.0) writes the events of one workflow
+task in one transaction, with one snapshot; ``record`` (one event, a regular
+activity) stays for runs started before it, and for their attempts still in flight.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from okot.db import events
 from okot.db.failures import describe
-from okot.domain.effects import RecordRequest
+from okot.domain.effects import RecordBatch, RecordBatchResult, RecordRequest
 
 
 class RecordActivities:
@@ -25,20 +30,38 @@ class RecordActivities:
         (non-retryable ``DatabaseRefused``) when it refuses the data itself.
         """
         try:
-            created = events.record_event(self._engine, request)
+            return events.record_event(self._engine, request)
         except SQLAlchemyError as err:
-            failure = describe(err)
-            activity.logger.warning(
-                "event not recorded",
-                extra={"key": request.key, "event": request.entry.name, "error": failure.message,
-                       "retryable": failure.retryable},
-            )
-            raise ApplicationError(
-                failure.message, type=failure.type, non_retryable=not failure.retryable
-            ) from None
+            raise _failure(err, request.key, request.entry.name) from None
+
+    @activity.defn(name="record_events")
+    def record_events(self, batch: RecordBatch) -> RecordBatchResult:
+        """Write a workflow task's events and the snapshot after them. Idempotent per key.
+
+        An event the database refuses comes back in the result (the others are
+        written); an unavailable database is retried (``DatabaseUnavailable``).
+        """
+        try:
+            result = events.record_events(self._engine, batch)
+        except SQLAlchemyError as err:
+            raise _failure(err, batch.records[0].key, batch.records[0].entry.name) from None
+        first, last = batch.records[0].entry, batch.records[-1].entry
         activity.logger.info(
-            "event recorded",
-            extra={"key": request.key, "event": request.entry.name,
-                   "accepted": request.entry.accepted, "new_row": created},
+            "events recorded",
+            extra={"trajectory_id": batch.trajectory, "seq": first.seq, "last_seq": last.seq,
+                   "events": ",".join(r.entry.name for r in batch.records),
+                   "rejected": sum(not r.entry.accepted for r in batch.records),
+                   "stage": last.stage_after.value, "new_rows": result.written,
+                   "refused": len(result.refused)},
         )
-        return created
+        return result
+
+
+def _failure(err: SQLAlchemyError, key: str, event: str) -> ApplicationError:
+    failure = describe(err)
+    activity.logger.warning(
+        "event not recorded",
+        extra={"key": key, "event": event, "error": failure.message,
+               "retryable": failure.retryable},
+    )
+    return ApplicationError(failure.message, type=failure.type, non_retryable=not failure.retryable)

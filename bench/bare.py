@@ -92,6 +92,8 @@ class BareTrajectory:
     withdraw_signal = _signal(MessageName.WITHDRAW)
     reassign = _update(MessageName.REASSIGN)
     reassign_signal = _signal(MessageName.REASSIGN)
+    update_policy = _update(MessageName.UPDATE_POLICY)
+    update_policy_signal = _signal(MessageName.UPDATE_POLICY)
 
 
 _MISSING = [m.value for m in MessageName if not hasattr(BareTrajectory, m.value)]

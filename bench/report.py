@@ -253,8 +253,11 @@ def load(engine: Engine, n: int, seed: int, wd: WorkingDays) -> tuple[int, int]:
         visits.clear()
 
     for snap, rows in generate(n, seed, wd):
-        snaps.append({c: snap.get(c) for c in SNAPSHOT_COLUMNS})
-        visits.extend(rows)
+        # (the workflow id as trajectory id, as for rows from before run-scoped keys)
+        snaps.append({c: snap.get(c) for c in SNAPSHOT_COLUMNS}
+                     | {"trajectory_id": snap["workflow_id"], "event_seq": snap["seq"],
+                        "event_at": snap["stage_since"]})
+        visits.extend({**row, "trajectory_id": row["workflow_id"]} for row in rows)
         total_visits += len(rows)
         if len(snaps) >= 10_000:
             flush()

@@ -212,7 +212,7 @@ async def update(kind: str, handle: WorkflowHandle[Any, Any], message: Message,
     RPC timeout), it is asked again under the same update id, so it is applied
     once; ``retried`` counts those waits per kind.
     """
-    result_type = TrajectoryStatus if kind == "project" else int
+    result_type: type = dict if kind == "project" else int  # (an ack, or an older status)
     update_id = uuid.uuid4().hex
     for attempt in range(1, UPDATE_ATTEMPTS + 1):
         try:
@@ -458,6 +458,10 @@ def history_stats(events: Sequence[HistoryEvent]) -> HistoryStats:
             activities[attrs.activity_type.name] += 1
             if attrs.activity_type.name == "record":
                 record_inputs.append(sum(p.ByteSize() for p in attrs.input.payloads))
+        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            marker = event.marker_recorded_event_attributes.marker_name
+            if marker == "core_local_activity":  # record_events, since lean-effects
+                activities["local activity"] += 1
     size = History(events=list(events)).ByteSize()
     return HistoryStats(len(events), size, by_type, bytes_by_type, activities, record_inputs)
 
@@ -638,8 +642,9 @@ def profile(stats: dict[str, HistoryStats], years: dict[str, HistoryStats],
         f"  events per message: project {p.events / messages:.1f}, bare {b.events / messages:.1f}",
         "  activities per message: " + ", ".join(
             f"{name} {n / messages:.2f}" for name, n in p.activities.most_common()),
-        f"  record input: {statistics.mean(p.record_inputs) / 1024:.1f} KB per record "
-        f"({sum(p.record_inputs) * 100 / p.size:.0f}% of the history's {p.size / 1024:.0f} KB)",
+        (f"  record input: {statistics.mean(p.record_inputs) / 1024:.1f} KB per record "
+         f"({sum(p.record_inputs) * 100 / p.size:.0f}% of the history's {p.size / 1024:.0f} KB)"
+         if p.record_inputs else "  record input: none in the history (a local activity)"),
         "  history bytes by event type: " + ", ".join(
             f"{name.lower()} {size / 1024:.0f} KB ({p.by_type[name]})"
             for name, size in p.bytes_by_type.most_common(5)),

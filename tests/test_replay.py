@@ -38,6 +38,6 @@ async def test_replay(path: Path) -> None:
     replayer = Replayer(
         workflows=[OkotTrajectory],
         data_converter=data_converter(),
-        workflow_runner=sandbox_runner(),
+        workflow_runner=sandbox_runner(share_workflow=False),  # the sandbox checks the workflow too
     )
     await replayer.replay_workflow(history)

@@ -180,14 +180,14 @@ async def test_a_record_the_database_refuses_shows_in_the_timeline_and_the_rest_
 
     from okot.db import events
 
-    real = events.record_event
+    real = events._record  # what record_event and record_events (a batch) write with
 
-    def refusing(engine: Engine, request: Any) -> bool:
+    def refusing(conn: Any, request: Any, now: Any, *, snapshot: bool) -> bool:
         if request.entry.name == "record_precheck":
             raise DataError("INSERT ... secret parameters", {"notes": "secret"}, Exception("22P05"))
-        return real(engine, request)
+        return real(conn, request, now, snapshot=snapshot)
 
-    monkeypatch.setattr(events, "record_event", refusing)
+    monkeypatch.setattr(events, "_record", refusing)
     d = Driver(ts_env, case_id, task_queue)
     async with build_worker(ts_env.client, engine, task_queue=task_queue, delivery=Mailbox()):
         await d.open()

@@ -4,18 +4,14 @@ Every event leaves an audit record and maybe notices. :class:`EffectRunner`
 carries them out beside the main loop, which never waits for them (messages,
 deadlines, stage changes and the jobseeker registration go on):
 
-* **records** keep one ordered queue (the audit log and the snapshot follow the
-  events in order), independent of mail delivery;
-* **notices** each run as their own task, at most :data:`NOTICE_CONCURRENCY` at a
-  time, in order per recipient; one that cannot be delivered yet delays no record
-  and no mail to anyone else;
-* an effect not done within ``attention_after`` (default :data:`ATTENTION_AFTER`;
-  sooner when its next retry would come after that) is **stuck**: the workflow shows it (search attribute
-  ``OkotAttention``, the Web UI's current details), logs it and counts it (metric
-  ``okot_side_effects_stuck``, label ``effect``: ``record`` or ``notify``), until it is done.
-  The activity's first call has that as its schedule-to-close timeout and a second
-  call goes on after it: durable time, no wall clock and no extra timer in the
-  history while all is well;
+* **records** keep one ordered queue, independent of mail delivery;
+* **notices** each run as their own task, at most :data:`NOTICE_CONCURRENCY` at a time,
+  in order per recipient; one not deliverable yet delays no record and no other mail;
+* an effect not done within ``attention_after`` (default :data:`ATTENTION_AFTER`; sooner
+  when its next retry would come after that) is **stuck**: shown (``OkotAttention``, the
+  Web UI's current details), logged and counted (``okot_side_effects_stuck``) until done.
+  The activity's first call has that as its schedule-to-close timeout, a second call
+  goes on after it (durable time, no extra timer while all is well);
 * continue-as-new first lets every effect under way finish or get stuck
   (:meth:`EffectRunner.quiesce`), then carries what is not done yet
   (:meth:`EffectRunner.carried`, resumed by the next run, stuck ones still stuck);
@@ -27,8 +23,7 @@ its notices (:func:`workflows.effects.drain`); :func:`effects_for` decides which
 when a run starts. :func:`keys_for` decides the trajectory's idempotency keys
 (:mod:`okot.domain.keys`) when it opens (``run-scoped-keys`` patch).
 
-Task order is deterministic: records in event order, notices in the order they
-were queued (dicts, never sets, are iterated).
+Task order is deterministic: records in event order, notices in queued order (dicts).
 """
 
 from __future__ import annotations
@@ -43,7 +38,13 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
-    from okot.domain.effects import NotifyRequest, RecordRequest
+    from okot.domain.effects import (
+        NotifyRequest,
+        RecordBatch,
+        RecordItem,
+        RecordRequest,
+        RefusedRecord,
+    )
     from okot.domain.keys import Keys
     from okot.domain.status import Notice, OpenTrajectory, PendingRecord
     from okot.domain.values import SystemEvent
@@ -59,6 +60,14 @@ ATTENTION_AFTER = timedelta(minutes=5)
 default of ``OpenTrajectory.attention_after_seconds``."""
 NOTICE_CONCURRENCY = 8
 """Notices under way at once, at most (one per recipient)."""
+LEAN_EFFECTS = "lean-effects"
+"""Patch: records written by one local activity per workflow task (``record_events``:
+one marker in the history, no activity events, no status in the history), the
+deadline's timer kept until the deadline changes, and an Update answered with a
+:class:`~okot.temporal.contract.MessageAck` instead of the whole status."""
+MAX_BATCH = 50
+"""Events recorded by one ``record_events`` call, at most."""
+QUIET_TASKS = 3  # lean runs: short timers at most before continue-as-new (see quiesce)
 
 Changed = Callable[[], None]
 
@@ -90,8 +99,11 @@ class EffectRunner:
         record_failed: effects.RecordFailed,
         notification_failed: effects.NotificationFailed,
         changed: Changed,
+        lean: bool = False,
     ) -> None:
-        self._keys = keys
+        self._keys, self._added = keys, 0
+        self.lean = lean
+        """Runs since :data:`LEAN_EFFECTS`: records by ``record_events``, one per task."""
         self._records: deque[PendingRecord] = deque(records)
         self._notices: dict[str, Notice] = {n.key: n for n in notices}
         """Not done yet, in the order they were queued; keys already scoped."""
@@ -112,6 +124,7 @@ class EffectRunner:
     def add(self, record: PendingRecord, notices: tuple[Notice, ...]) -> None:
         """Queue an event's record and notices, and start what may start."""
         self._records.append(record)
+        self._added += 1
         for notice in _keyed(self._keys, notices):
             self._notices.setdefault(notice.key, notice)
         self.start()
@@ -156,6 +169,15 @@ class EffectRunner:
             under_way = [*self._started, *([self._head_key()] if self._recording else [])]
             return self._crash is not None or all(key in self._stuck for key in under_way)
 
+        for _ in range(QUIET_TASKS if self.lean else 0):
+            # Lean runs: a local activity may resolve between workflow tasks, and a Signal
+            # of the next task would then come after the decision. Decide in a task of its
+            # own (a short timer) in which nothing new came in.
+            await workflow.wait_condition(quiet)
+            added = self._added
+            await workflow.sleep(0.001, summary="quiet before continue-as-new")
+            if quiet() and added == self._added:
+                break
         await workflow.wait_condition(quiet)
         self._raise_crash()
 
@@ -189,8 +211,14 @@ class EffectRunner:
     async def _record_all(self) -> None:
         try:
             while self._records:
-                await self._record(self._records[0])
-                self._records.popleft()
+                if self.lean:
+                    batch = [self._records[i] for i in range(min(MAX_BATCH, len(self._records)))]
+                    await self._record_batch(batch)
+                    for _ in batch:
+                        self._records.popleft()
+                else:
+                    await self._record(self._records[0])
+                    self._records.popleft()
         finally:
             self._recording = None
         self.start()  # a record added while the last one finished
@@ -208,6 +236,33 @@ class EffectRunner:
                                                                  "event": entry.name})
             if entry.name != SystemEvent.RECORD_FAILED.value:
                 self._record_failed(request, effects.failure_text(err, "refused by the database"))
+
+    async def _record_batch(self, batch: list[PendingRecord]) -> None:
+        """Record ``batch`` (events in order) with one local activity; each event the
+        database refuses becomes a ``record_failed`` event, like a refused ``record``."""
+        keys, head = self._keys, batch[0].entry
+        request = RecordBatch(
+            workflow_id=workflow.info().workflow_id, trajectory_id=keys.trajectory_id,
+            records=tuple(RecordItem(key=keys.record(p.entry.seq), entry=p.entry, payload=p.payload)
+                          for p in batch),
+            status=batch[-1].status)
+        label = f"record entry {head.seq} ({head.name})"
+        try:
+            result = await self._watched(request.records[0].key, label,
+                                         lambda within: effects.record_events(request, within))
+            refused = result.refused
+        except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise
+            text = effects.failure_text(err, "refused by the database")
+            refused = tuple(RefusedRecord(key=r.key, error=text) for r in request.records)
+        by_key = {keys.record(p.entry.seq): p for p in batch}
+        for one in refused:
+            entry = by_key[one.key].entry
+            workflow.logger.warning("event not recorded", extra={"seq": entry.seq,
+                                                                 "event": entry.name})
+            if entry.name != SystemEvent.RECORD_FAILED.value:
+                self._record_failed(_request(keys, by_key[one.key]), one.error)
 
     async def _deliver(self, notice: Notice) -> None:
         request = NotifyRequest(workflow_id=workflow.info().workflow_id,
@@ -230,9 +285,9 @@ class EffectRunner:
         self.start()
 
     async def _watched(
-        self, key: str, label: str, call: Callable[[timedelta | None], Awaitable[None]],
+        self, key: str, label: str, call: Callable[[timedelta | None], Awaitable[Any]],
         give_up: timedelta | None = None,
-    ) -> None:
+    ) -> Any:
         """``call`` with ``attention_after`` as its time; if that runs out, mark the effect
         stuck and go on (until ``give_up`` in all, or without end) until done."""
         window = self._attention_after
@@ -240,8 +295,7 @@ class EffectRunner:
             del self._resume_stuck[key]
         else:
             try:
-                await call(window)
-                return
+                return await call(window)
             except ActivityError as err:
                 if not effects.timed_out(err):
                     raise
@@ -253,11 +307,12 @@ class EffectRunner:
         ).add(1, {"effect": label.split(" ", 1)[0]})
         self._changed()
         try:
-            await call(None if give_up is None else max(give_up - window, window))
+            result = await call(None if give_up is None else max(give_up - window, window))
         except ActivityError:
             self._unstick(key)
             raise
         self._unstick(key)  # (not in a finally: a workflow evicted from the cache ends here)
+        return result
 
     def _unstick(self, key: str) -> None:
         del self._stuck[key]
@@ -272,6 +327,8 @@ class SerialEffects:
     """Runs started before the ``independent-effects`` patch: one queue that the main
     loop drains, each event's record then its notices (the command order of their
     histories)."""
+
+    lean = False
 
     def __init__(self, keys: Keys, *, record_failed: effects.RecordFailed,
                  notification_failed: effects.NotificationFailed) -> None:
@@ -339,4 +396,5 @@ def effects_for(
         stuck=carried.stuck if carried else (),
         attention_after=timedelta(seconds=request.attention_after_seconds),
         record_failed=record_failed, notification_failed=notification_failed, changed=changed,
+        lean=workflow.patched(LEAN_EFFECTS),
     )

@@ -25,6 +25,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
+    FailureError,
     RetryState,
     TimeoutError,
     TimeoutType,
@@ -37,6 +38,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.register import RegisterActivities
     from okot.domain.effects import (
         NotifyRequest,
+        RecordBatch,
+        RecordBatchResult,
         RecordRequest,
         RegisterRequest,
         RegisterResult,
@@ -75,6 +78,34 @@ async def record(request: RecordRequest, within: timedelta | None = None) -> Non
         retry_policy=RECORD_RETRY,
         summary=f"record {request.entry.name}",
     )
+
+
+async def record_events(batch: RecordBatch, within: timedelta | None = None) -> RecordBatchResult:
+    """Write ``batch`` to the audit log as a local activity (runs since ``lean-effects``):
+    in the workflow task that produced it, one marker in the history, without its input;
+    retried without end unless ``within`` is given (longer waits become timers)."""
+    try:
+        result: RecordBatchResult = await workflow.execute_local_activity_method(
+            RecordActivities.record_events, batch,
+            start_to_close_timeout=timedelta(seconds=30),
+            schedule_to_close_timeout=within,
+            retry_policy=RECORD_RETRY,
+        )
+    except ActivityError:
+        raise
+    except FailureError as err:  # a local activity's failure may come unwrapped
+        raise _as_activity_error(err, "record_events") from err
+    return result
+
+
+def _as_activity_error(err: FailureError, activity_type: str) -> ActivityError:
+    """``err`` as the :class:`ActivityError` a regular activity raises (its ``cause``),
+    so that one reading of failures (:func:`timed_out`, :func:`failure_text`,
+    cancellation) serves both."""
+    state = RetryState.TIMEOUT if isinstance(err, TimeoutError) else RetryState.NON_RETRYABLE_FAILURE
+    return ActivityError(f"local activity {activity_type} failed", scheduled_event_id=0,
+                         started_event_id=0, identity="", activity_type=activity_type,
+                         activity_id="", retry_state=state)
 
 
 async def notify(request: NotifyRequest, within: timedelta | None = NOTIFY_GIVE_UP) -> None:

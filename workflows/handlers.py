@@ -16,13 +16,14 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from okot.domain.status import TrajectoryStatus
     from okot.domain.values import MessageName
+    from okot.temporal.contract import MessageAck
 
 
 def message_update(name: MessageName, description: str) -> Any:
     """The Update ``name`` on the workflow class: validated first, then handled."""
-    async def handler(self: Any, *args: Any) -> TrajectoryStatus:
-        status: TrajectoryStatus = self._handle_update(name, args)
-        return status
+    async def handler(self: Any, *args: Any) -> TrajectoryStatus | MessageAck:
+        answer: TrajectoryStatus | MessageAck = self._handle_update(name, args)
+        return answer
 
     def validator(self: Any, *args: Any) -> None:
         self._validate(name, args)

@@ -41,9 +41,11 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         SystemEvent,
     )
-    from okot.temporal.contract import STATUS_QUERY, TIMELINE_QUERY, WORKFLOW_TYPE
+    from okot.temporal.contract import STATUS_QUERY, TIMELINE_QUERY, WORKFLOW_TYPE, MessageAck
 
 from workflows import effects, inputs, visibility
+from workflows.deadline_timer import DeadlineTimer
+from workflows.decisions import ValidatedDecisions
 from workflows.effect_runner import EffectRunner, SerialEffects, effects_for, keys_for
 from workflows.handlers import message_signal as _signal
 from workflows.handlers import message_update as _update
@@ -76,6 +78,7 @@ class OkotTrajectory:
         self._published: dict[str, Any] = {}
         self._per_case = False  # see _check_per_case
         self._size_bound = False
+        self._timer, self._decisions = DeadlineTimer(), ValidatedDecisions()  # (lean effects)
         self._request: OpenTrajectory  # these four stay unset while self._invalid
         self._status: TrajectoryStatus
         self._keys: Keys
@@ -155,15 +158,20 @@ class OkotTrajectory:
             await workflow.wait_condition(
                 lambda: self._version != version or self._effects.owes_main_loop)
             return
+
+        def woken() -> bool:
+            return (self._version != version or self._effects.owes_main_loop
+                    or self._should_continue_as_new())
+
         remaining = (deadline.due_at - workflow.now()).total_seconds()
-        if remaining > 0:
+        if remaining > 0 and self._effects.lean:
+            if not await self._timer.wait(deadline, woken):
+                return
+        elif remaining > 0:
             try:
                 await workflow.wait_condition(
-                    lambda: self._version != version or self._effects.owes_main_loop
-                    or self._should_continue_as_new(),
-                    timeout=timedelta(seconds=remaining),
-                    timeout_summary=f"{deadline.kind.value} due {deadline.due.isoformat()}",
-                )
+                    woken, timeout=timedelta(seconds=remaining),
+                    timeout_summary=f"{deadline.kind.value} due {deadline.due.isoformat()}")
                 return
             except TimeoutError:
                 pass
@@ -197,15 +205,12 @@ class OkotTrajectory:
         records, notices, stuck = self._effects.carried()
         carried = CarriedState(status=status, timeline=tuple(self._timeline),
                                keys=self._keys, records=records, notices=notices, stuck=stuck)
-        workflow.logger.info(
-            "continuing as new",
-            extra={"stage": self._status.stage.value,
-                   "history_length": workflow.info().get_current_history_length(),
-                   "history_size": workflow.info().get_current_history_size(),
-                   "rules_version": self._status.rules_version,
-                   "next_rules_version": status.rules_version,
-                   "records_carried": len(records), "notices_carried": len(notices)},
-        )
+        info = workflow.info()
+        workflow.logger.info("continuing as new", extra={
+            "stage": self._status.stage.value, "history_length": info.get_current_history_length(),
+            "history_size": info.get_current_history_size(), "records_carried": len(records),
+            "rules_version": self._status.rules_version, "next_rules_version": status.rules_version,
+            "notices_carried": len(notices)})
         workflow.continue_as_new(self._request.model_copy(update={"carried": carried}))
 
     # --------------------------------------------------------------- messages
@@ -226,7 +231,7 @@ class OkotTrajectory:
         return message, decision
 
     def _validate(self, name: MessageName, args: tuple[Any, ...]) -> None:
-        self._decide(name, args)
+        self._decisions.keep(args, self._version, self._per_case, workflow.now(), self._decide(name, args))
 
     def _check_per_case(self) -> None:
         """Per-case authorization (the sender must hold their role on this trajectory).
@@ -239,10 +244,15 @@ class OkotTrajectory:
         if not self._per_case:
             self._per_case = workflow.patched(PER_CASE_RUNNING_PATCH)
 
-    def _handle_update(self, name: MessageName, args: tuple[Any, ...]) -> TrajectoryStatus:
+    def _handle_update(self, name: MessageName,
+                       args: tuple[Any, ...]) -> TrajectoryStatus | MessageAck:
         self._check_per_case()
-        message, decision = self._decide(name, args)  # again: the state may have moved
+        message, decision = (self._decisions.take(name, args, self._version, self._per_case,
+                                                  workflow.now())
+                             or self._decide(name, args))  # again: the state may have moved
         self._apply_message(message, decision)
+        if self._effects.lean:  # a small answer: the caller may query the status
+            return MessageAck(stage=self._status.stage, seq=self._status.seq)
         return self._status
 
     def _handle_signal(self, name: MessageName, args: tuple[Any, ...]) -> None:
@@ -267,11 +277,6 @@ class OkotTrajectory:
     def _apply_message(self, message: Message, decision: Accepted) -> None:
         before = self._status
         self._status = decision.status
-        workflow.logger.info(
-            "message accepted",
-            extra={"message_name": message.name.value, "role": message.actor.role.value,
-                   "stage_before": before.stage.value, "stage": self._status.stage.value},
-        )
         self._append("message", message.name.value, message.actor, True, decision.summary,
                      before, self._status, decision.notices,
                      payload=message.model_dump(mode="json"))
@@ -280,9 +285,6 @@ class OkotTrajectory:
                       payload: dict[str, Any] | None = None) -> None:
         before = self._status
         self._status = decision.status
-        workflow.logger.info(
-            "system event", extra={"event": event.value, "stage": self._status.stage.value}
-        )
         self._append("system", event.value, SYSTEM_ACTOR, True, decision.summary, before,
                      self._status, decision.notices, payload=payload)
 
@@ -299,10 +301,10 @@ class OkotTrajectory:
         )
         self._timeline.append(entry)
         del self._timeline[:-TIMELINE_LIMIT]
-        if not accepted:
-            workflow.logger.info(
-                "message rejected", extra={"message_name": name, "stage": before.stage.value}
-            )
+        workflow.logger.debug(  # (INFO: the record_events line names every event)
+            "event applied" if accepted else "message rejected", extra={
+                "kind": kind, "event": name, "role": actor.role.value, "seq": number,
+                "stage_before": before.stage.value, "stage": after.stage.value})
         self._effects.add(PendingRecord(entry=entry, payload=payload, status=after), notices)
         self._version += 1
         self._publish()
@@ -325,20 +327,18 @@ class OkotTrajectory:
 
     async def _register(self) -> None:
         outcome = await effects.register(self._status, self._keys)
-        if isinstance(outcome, effects.RegistrationFailure):
-            if self._status.stage is Stage.REGISTERING:
-                self._apply_system(
-                    SystemEvent.REGISTRATION_FAILED,
-                    journey.registration_failed(self._status, outcome.detail, workflow.now()),
-                    payload={"error": outcome.detail},
-                )
+        if self._status.stage is not Stage.REGISTERING:
             return
-        if self._status.stage is Stage.REGISTERING:
+        if isinstance(outcome, effects.RegistrationFailure):
+            self._apply_system(
+                SystemEvent.REGISTRATION_FAILED,
+                journey.registration_failed(self._status, outcome.detail, workflow.now()),
+                payload={"error": outcome.detail})
+        else:
             self._apply_system(
                 SystemEvent.REGISTERED,
                 journey.registration_succeeded(self._status, outcome.reference, workflow.now()),
-                payload={"reference": outcome.reference},
-            )
+                payload={"reference": outcome.reference})
 
     # --------------------------------------------------------------- visibility
 

@@ -41,6 +41,9 @@ CASELOAD_COLUMNS = [
 ]
 """Caseload columns; in a narrow terminal the OCMW goes first, then the deadline's kind.
 An overdue case says in ``awaiting`` which deadline, since when and from whom."""
+CASELOAD_LIMIT = 100
+"""Rows ``okot caseload`` shows by default, the most urgent (rendering 1,000 rows as a
+table takes seconds; ``--limit 0`` shows all)."""
 
 
 def _database_label() -> str:
@@ -146,6 +149,9 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--wide", help="Every column, however wide (else columns are "
                                "dropped to fit the terminal).")
         ] = False,
+        limit: Annotated[
+            int, typer.Option("--limit", min=0, help="Show the N most urgent (0: all of them).")
+        ] = CASELOAD_LIMIT,
     ) -> None:
         """Open trajectories of one caseworker or mediator: overdue first, then by deadline."""
         from rich.markup import escape
@@ -161,7 +167,10 @@ def register(app: typer.Typer) -> None:
         if not items:
             _console().print(f"{role.value} {staff_id} has no open trajectories", highlight=False)
             return
-        print_fitted(f"Caseload of {role.value} {staff_id} ({len(items)} open)", CASELOAD_COLUMNS, [
+        shown = items[:limit] if limit else items
+        title = f"Caseload of {role.value} {staff_id} ({len(items)} open"
+        title += f"; the {len(shown)} most urgent)" if len(shown) < len(items) else ")"
+        print_fitted(title, CASELOAD_COLUMNS, [
             [
                 escape(item.case_id),
                 item.stage,
@@ -173,8 +182,11 @@ def register(app: typer.Typer) -> None:
                 item.next_deadline_kind or "-",
                 escape(item.ocmw),
             ]
-            for item in items
+            for item in shown
         ], wide)
+        if len(shown) < len(items):
+            _console().print(f"{len(items) - len(shown)} more not shown: --limit 0 shows all",
+                             highlight=False)
 
     @app.command("report")
     def show_report(

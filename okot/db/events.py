@@ -33,8 +33,10 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from okot.db.engine import write
+from okot.db.failures import describe
 from okot.db.reports import funnel_step
 from okot.db.tables import (
     AUDIT_LOG,
@@ -51,7 +53,7 @@ from okot.domain.calendar import (
     working_days_between,
 )
 from okot.domain.deadlines import awaiting, overdue_of
-from okot.domain.effects import RecordRequest
+from okot.domain.effects import RecordBatch, RecordBatchResult, RecordRequest, RefusedRecord
 from okot.domain.overdue import format_parties
 from okot.domain.status import TrajectoryStatus
 from okot.domain.values import (
@@ -282,59 +284,90 @@ def record_event(engine: Engine, request: RecordRequest) -> bool:
     snapshot from ``request.status`` when its event is newer than the stored one,
     and the stage history.
     """
-    entry = request.entry
     now = utc_now()
     with write(engine) as conn:
-        st = _statements(conn.dialect.name)
-        where = {"tid": request.trajectory, "b_seq": entry.seq, "b_at": entry.at}
-        overtaken = conn.execute(st["overtaken"], where).first() is not None
-        superseded = 0 if overtaken else _supersede_abandoned(conn, request, now)
-        audit = {
-            "key": request.key,
-            "trajectory_id": request.trajectory,
-            "workflow_id": request.workflow_id,
-            "case_id": request.status.case_id,
-            "at": entry.at,
-            "seq": entry.seq,
-            "kind": entry.kind,
-            "name": entry.name,
-            "actor_role": entry.actor.role.value,
-            "actor_id": entry.actor.id,
-            "accepted": entry.accepted,
-            "reason": storable_text(entry.reason),
-            "summary": storable_text(entry.summary),
-            "stage_before": entry.stage_before.value,
-            "stage_after": entry.stage_after.value,
-            "payload": jsonable(request.payload),
-            "recorded_at": now,
-        }
-        if overtaken:  # a late attempt of a branch a Reset abandoned: kept, not current
-            if conn.execute(st["kept"], {"key": request.key, "b_at": entry.at}).first() is not None:
-                return False
-            conn.execute(AUDIT_LOG.insert(), {**audit, "superseded_at": now})
-            log.info("event of an abandoned branch kept as superseded",
-                     workflow_id=request.workflow_id, trajectory_id=request.trajectory,
-                     seq=entry.seq, message=entry.name)
-            return True
-        # (not rowcount, which SQLAlchemy may not know: the statement RETURNs the new id)
-        if conn.execute(st["audit"], audit).first() is None:
-            log.info("event already recorded", workflow_id=request.workflow_id,
-                     trajectory_id=request.trajectory, seq=entry.seq, message=entry.name)
+        created = _record(conn, request, now, snapshot=True)
+    entry = request.entry
+    log.info("event recorded", workflow_id=request.workflow_id, trajectory_id=request.trajectory,
+             message=entry.name, kind=entry.kind, accepted=entry.accepted, seq=entry.seq,
+             stage=entry.stage_after.value, new_row=created)
+    return created
+
+
+def record_events(engine: Engine, batch: RecordBatch) -> RecordBatchResult:
+    """Record a workflow task's events in order, in one transaction, and the snapshot
+    after the last one (``batch.status``); idempotent per key like :func:`record_event`.
+
+    When the database refuses one of them (an invalid value), each is written in a
+    transaction of its own (each with the batch's snapshot, kept only when newer): the
+    others are recorded and the refused ones come back with their one safe line. A
+    temporary failure (the database unreachable) is raised, for the caller to retry.
+    """
+    requests = batch.requests()
+    now = utc_now()
+    try:
+        with write(engine) as conn:
+            written = sum(_record(conn, r, now, snapshot=r is requests[-1]) for r in requests)
+    except SQLAlchemyError as err:
+        if describe(err).retryable or len(requests) == 1:
+            raise
+        written, refused = 0, []
+        for request in requests:
+            try:
+                with write(engine) as conn:
+                    written += _record(conn, request, now, snapshot=True)
+            except SQLAlchemyError as one:
+                failure = describe(one)
+                if failure.retryable:
+                    raise
+                refused.append(RefusedRecord(key=request.key, error=failure.message))
+        return RecordBatchResult(written=written, refused=tuple(refused))
+    return RecordBatchResult(written=written)
+
+
+def _record(conn: Connection, request: RecordRequest, now: datetime, *, snapshot: bool) -> bool:
+    """One event on ``conn`` (see :func:`record_event`); the snapshot only if ``snapshot``."""
+    entry = request.entry
+    st = _statements(conn.dialect.name)
+    where = {"tid": request.trajectory, "b_seq": entry.seq, "b_at": entry.at}
+    overtaken = conn.execute(st["overtaken"], where).first() is not None
+    superseded = 0 if overtaken else _supersede_abandoned(conn, request, now)
+    audit = {
+        "key": request.key,
+        "trajectory_id": request.trajectory,
+        "workflow_id": request.workflow_id,
+        "case_id": request.status.case_id,
+        "at": entry.at,
+        "seq": entry.seq,
+        "kind": entry.kind,
+        "name": entry.name,
+        "actor_role": entry.actor.role.value,
+        "actor_id": entry.actor.id,
+        "accepted": entry.accepted,
+        "reason": storable_text(entry.reason),
+        "summary": storable_text(entry.summary),
+        "stage_before": entry.stage_before.value,
+        "stage_after": entry.stage_after.value,
+        "payload": jsonable(request.payload),
+        "recorded_at": now,
+    }
+    if overtaken:  # a late attempt of a branch a Reset abandoned: kept, not current
+        if conn.execute(st["kept"], {"key": request.key, "b_at": entry.at}).first() is not None:
             return False
-        newer = _upsert_snapshot(conn, snapshot_values(request, now))
-        _enter_stage(conn, request, Stage.ORIENTATION.value, OPENING_SEQ, request.status.opened_at)
-        if entry.accepted and entry.stage_before is not entry.stage_after:
-            _enter_stage(conn, request, entry.stage_after.value, entry.seq, entry.at)
-    log.info(
-        "event recorded",
-        workflow_id=request.workflow_id,
-        trajectory_id=request.trajectory,
-        message=entry.name,
-        kind=entry.kind,
-        accepted=entry.accepted,
-        seq=entry.seq,
-        stage=entry.stage_after.value,
-        snapshot="updated" if newer else "kept (newer stored)",
-        **({"superseded": superseded} if superseded else {}),
-    )
+        conn.execute(AUDIT_LOG.insert(), {**audit, "superseded_at": now})
+        log.info("event of an abandoned branch kept as superseded",
+                 workflow_id=request.workflow_id, trajectory_id=request.trajectory,
+                 seq=entry.seq, message=entry.name)
+        return True
+    # (not rowcount, which SQLAlchemy may not know: the statement RETURNs the new id)
+    if conn.execute(st["audit"], audit).first() is None:
+        return False  # already recorded: a retry
+    if snapshot:
+        _upsert_snapshot(conn, snapshot_values(request, now))
+    _enter_stage(conn, request, Stage.ORIENTATION.value, OPENING_SEQ, request.status.opened_at)
+    if entry.accepted and entry.stage_before is not entry.stage_after:
+        _enter_stage(conn, request, entry.stage_after.value, entry.seq, entry.at)
+    if superseded:
+        log.info("events of an abandoned branch superseded", workflow_id=request.workflow_id,
+                 trajectory_id=request.trajectory, seq=entry.seq, superseded=superseded)
     return True

@@ -79,9 +79,9 @@ def put_notification(engine: Engine, request: NotifyRequest) -> tuple[int, bool]
         else:
             outbox_id = int(conn.execute(select(o.id).where(o.key == notice.key)).scalar_one())
             created = False
-    log.info("notification queued" if created else "notification already queued",
-             outbox_id=outbox_id, workflow_id=request.workflow_id, template=notice.template,
-             recipient_role=notice.role.value, recipient=notice.to)
+    log.debug("notification queued" if created else "notification already queued",
+              outbox_id=outbox_id, workflow_id=request.workflow_id, template=notice.template,
+              recipient_role=notice.role.value, recipient=notice.to)
     return outbox_id, created
 
 
@@ -131,7 +131,7 @@ def mark_notification(
         done = conn.execute(update(OUTBOX).where(o.id == outbox_id).values(**values)).rowcount
     if not done:
         raise LookupError(f"no notification with outbox id {outbox_id}")
-    log.info("notification marked", outbox_id=outbox_id, state=state)
+    log.debug("notification marked", outbox_id=outbox_id, state=state)
 
 
 def get_notification(engine: Engine, outbox_id: int) -> Outbox:

@@ -64,3 +64,41 @@ class RegisterRequest(TrajectoryScoped):
 
 class RegisterResult(Model):
     reference: str
+
+
+class RecordItem(Model):
+    """One event of a :class:`RecordBatch`: its key, timeline entry and payload."""
+
+    key: str
+    entry: TimelineEntry
+    payload: dict[str, Any] | None = None
+
+
+class RecordBatch(TrajectoryScoped):
+    """The events a workflow task produced, in order, for the audit log (the local
+    activity ``record_events``). ``status`` is the trajectory's status after the last
+    of them: the snapshot (one per batch, not one per event; a local activity's input
+    never enters the workflow history)."""
+
+    records: tuple[RecordItem, ...]
+    status: TrajectoryStatus
+
+    def requests(self) -> list[RecordRequest]:
+        """Each event as the request :func:`okot.db.events.record_event` takes."""
+        return [RecordRequest(workflow_id=self.workflow_id, trajectory_id=self.trajectory_id,
+                              key=r.key, entry=r.entry, payload=r.payload, status=self.status)
+                for r in self.records]
+
+
+class RefusedRecord(Model):
+    """An event of a batch that the database refused for good (the rest was written)."""
+
+    key: str
+    error: str
+
+
+class RecordBatchResult(Model):
+    """What ``record_events`` did: how many events were new, which were refused."""
+
+    written: int = 0
+    refused: tuple[RefusedRecord, ...] = ()

@@ -26,7 +26,7 @@ from okot.domain.status import (
 )
 from okot.domain.values import Stage, workflow_id_for
 from okot.settings import get_settings
-from okot.temporal.contract import STATUS_QUERY, TIMELINE_QUERY, WORKFLOW_TYPE
+from okot.temporal.contract import STATUS_QUERY, TIMELINE_QUERY, WORKFLOW_TYPE, MessageAck
 from okot.temporal.search_attributes import STAGE
 from okot.temporal.ui_texts import static_details, static_summary
 
@@ -93,17 +93,33 @@ def handle_for(client: Client, case_id: str) -> WorkflowHandle[Any, TrajectorySt
 
 
 async def send(client: Client, case_id: str, message: Message) -> TrajectoryStatus:
-    """Send ``message`` as an Update; returns the new status or raises ``MessageRejected``."""
+    """Send ``message`` as an Update; returns the new status or raises ``MessageRejected``.
+
+    A trajectory answers an accepted Update with a :class:`MessageAck` (runs since
+    0.3.0; older runs with the whole status): the status is then queried.
+    """
+    answer = await send_update(client, case_id, message)
+    if isinstance(answer, TrajectoryStatus):
+        return answer
+    return await status(client, case_id)
+
+
+async def send_update(client: Client, case_id: str,
+                      message: Message) -> MessageAck | TrajectoryStatus:
+    """Send ``message`` as an Update; its answer (a :class:`MessageAck`, or the whole
+    status from a run started before 0.3.0), or ``MessageRejected``."""
     handle = handle_for(client, case_id)
     try:
-        result: TrajectoryStatus = await handle.execute_update(
-            message.name.value, message.model_dump(mode="json"), result_type=TrajectoryStatus
+        answer: dict[str, Any] = await handle.execute_update(
+            message.name.value, message.model_dump(mode="json"), result_type=dict[str, Any]
         )
-        return result
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
         raise MessageRejected(reason) from None
+    if "case_id" in answer:
+        return TrajectoryStatus.model_validate(answer)
+    return MessageAck.model_validate(answer)
 
 
 async def signal(client: Client, case_id: str, message: Message) -> None:
