@@ -91,6 +91,7 @@ def bases(t: Trajectory, day: date) -> dict[MessageName, dict[str, Any]]:
         m.POSTPONE_START: {"actor": med, "start_date": later, "location": "Gent"},
         m.CONFIRM_START: {"actor": med, "date": d, "location": "Gent", "expected_end": later},
         m.RECORD_PROGRESS: {"actor": med, "date": d, "note": "Loopt goed"},
+        m.REPORT_STOPPED: {"actor": cw, "date": d, "note": "Client meldt dat hij stopt"},
         m.RECORD_END: {"actor": med, "result": "passed", "date": d},
         m.AGREE_FOLLOW_UP: {"actor": cw, "lead": "vdab", "plan": "Solliciteren"},
         m.RECORD_EMPLOYMENT: {"actor": cw, "employed": True, "date": d},
