@@ -184,7 +184,7 @@ async def update(client: Client, t: Trajectory, message: Message, update_id: str
     async def ask() -> str | None:
         try:
             await handle.execute_update(message.name.value, message.model_dump(mode="json"),
-                                        id=update_id, result_type=TrajectoryStatus,
+                                        id=update_id, result_type=dict[str, Any],  # an ack (or a status)
                                         rpc_timeout=timedelta(seconds=20))
         except WorkflowUpdateFailedError as err:
             cause = err.cause
