@@ -69,6 +69,9 @@ async def test_policy_update_end_to_end(
     query = f'TaskQueue = "{task_queue}" AND OkotOcmw = "gent"'
     client = dev_env.client
     async with running_worker(client, engine, task_queue):
+        # The Okot* attributes are published by the workflow's first task, which needs
+        # the worker: wait until visibility (eventually consistent) shows both gent cases.
+        await visible(client, query, 2)
         before = await trajectories.status(client, cases["old"])
         dry = await cli("policy", "update", "--query", query, "--reason", "beleid 2027",
                         "--as", "teamlead:tl-dora", "--dry-run", str(policy_file(tmp_path)))
