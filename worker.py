@@ -70,12 +70,14 @@ def build_worker(
     *,
     task_queue: str,
     delivery: Delivery | None = None,
+    relay: bool = False,
     gateway: RegistrationGateway | None = None,
     executor: ThreadPoolExecutor | None = None,
     build_id: str | None = None,
 ) -> Worker:
     """A worker with the workflow and every activity, wired to ``engine``;
-    ``build_id`` identifies this build (:mod:`okot.temporal.build`)."""
+    ``relay``: the mail relay sends (``OKOT_DELIVERY=relay``), the notify activity
+    waits for it; ``build_id`` identifies this build (:mod:`okot.temporal.build`)."""
     from temporalio.worker import Worker
 
     from activities.notify import NotifyActivities
@@ -83,7 +85,7 @@ def build_worker(
     from activities.register import EmbeddedRegistrationGateway, RegisterActivities
 
     records = RecordActivities(engine)
-    notifications = NotifyActivities(engine, delivery)
+    notifications = NotifyActivities(engine, delivery, relay=relay)
     registrations = RegisterActivities(gateway or EmbeddedRegistrationGateway(engine))
     return Worker(
         client,
@@ -159,6 +161,7 @@ async def main() -> None:
         engine,
         task_queue=settings.task_queue,
         delivery=delivery_from_settings(settings, engine),
+        relay=settings.delivery == "relay",
         gateway=gateway_from_settings(settings, engine),
         build_id=build,
     )

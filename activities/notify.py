@@ -8,6 +8,13 @@ recorded. Every
 attempt is counted in the outbox with what it met (``okot outbox --failed``
 shows a backlog while the mail server is down); a database failure is reported
 as one safe line (:mod:`okot.db.failures`).
+
+With ``OKOT_DELIVERY=relay`` the activity does not send: it queues the notice and
+waits for the mail relay (``okot outbox relay``, :mod:`okot.mail.relay`, a process of
+its own) to mark it ``sent`` or ``failed``, checking the row every
+:data:`RELAY_POLL` (growing to :data:`RELAY_POLL_MAX`) for up to :data:`RELAY_WAIT`
+per attempt, then asks to be retried at once (``next_retry_delay``) with what the
+relay's last attempt met. A worker killed at any moment then never sends a mail twice.
 """
 
 from __future__ import annotations
@@ -26,28 +33,27 @@ from okot.domain.effects import (
     NotifyRequest,
     NotifyResult,
 )
-from okot.errors import ExternalFailure, PermanentFailure
+from okot.errors import PermanentFailure
 from okot.mail.delivery import Delivery
+from okot.mail.errors import attempt_error
 
-ERROR_TEXT_LIMIT = 200
 CLAIM = timedelta(seconds=90)
 """How long one attempt may hold a notice (longer than the activity's 60 s)."""
-
-
-def attempt_error(err: Exception) -> str:
-    """What a failed attempt met, for the outbox: the failure's class, and its text when
-    it is one of ours (``str()`` of an :class:`~okot.errors.ExternalFailure` is safe to
-    store); never a server's or a library's free text."""
-    kind = type(err).__name__
-    if isinstance(err, ExternalFailure):
-        return f"{kind}: {err}"[:ERROR_TEXT_LIMIT]
-    return kind
+RELAY_WAIT = timedelta(seconds=45)
+"""How long one attempt waits for the relay (the activity's start-to-close is 60 s)."""
+RELAY_POLL = 0.2
+RELAY_POLL_MAX = 2.0
+"""Seconds between two looks at the row while waiting for the relay."""
 
 
 class NotifyActivities:
-    def __init__(self, engine: Engine, delivery: Delivery | None = None) -> None:
+    def __init__(self, engine: Engine, delivery: Delivery | None = None, *,
+                 relay: bool = False) -> None:
+        """``delivery`` sends in the activity itself; ``relay`` leaves the sending to the
+        mail relay and waits for it; neither: queue in the outbox only."""
         self._engine = engine
         self._delivery = delivery
+        self._relay = relay
 
     @activity.defn(name="notify")
     async def notify(self, request: NotifyRequest) -> NotifyResult:
@@ -72,6 +78,8 @@ class NotifyActivities:
         if row.state == "sent":
             activity.logger.info("notification already sent", extra=log)
             return NotifyResult(outbox_id=outbox_id, state="sent")
+        if self._relay:
+            return await self._await_relay(outbox_id, log)
         if self._delivery is None:
             activity.logger.info("notification queued", extra={**log, "new_row": created})
             return NotifyResult(outbox_id=outbox_id, state="queued")
@@ -107,3 +115,27 @@ class NotifyActivities:
         )
         activity.logger.info("notification sent", extra=log)
         return NotifyResult(outbox_id=outbox_id, state="sent")
+
+    async def _await_relay(self, outbox_id: int, log: dict[str, object]) -> NotifyResult:
+        """Wait until the relay has sent the row or failed it for good (see the module)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RELAY_WAIT.total_seconds()
+        pause = RELAY_POLL
+        while True:
+            row = await asyncio.to_thread(outbox.get_notification, self._engine, outbox_id)
+            if row.state == "sent":
+                activity.logger.info("notification sent by the relay", extra=log)
+                return NotifyResult(outbox_id=outbox_id, state="sent")
+            if row.state == "failed":
+                activity.logger.warning("notification failed for good", extra=log)
+                raise ApplicationError(row.last_error or "the mail relay gave up",
+                                       type="PermanentDeliveryError", non_retryable=True)
+            if loop.time() + pause > deadline:
+                break
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RELAY_POLL_MAX)
+        waiting = "the mail relay has not delivered this notification yet"
+        if row.attempts:
+            tries = f"{row.attempts} attempt{'s' if row.attempts != 1 else ''}"
+            waiting += f" ({tries}; last: {row.last_error or 'unknown'})"
+        raise ApplicationError(waiting, type="AwaitingRelay", next_retry_delay=timedelta(seconds=1))

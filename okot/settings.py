@@ -47,8 +47,10 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     delivery: str = Field(
         default="smtp",
-        pattern="^(smtp|outbox)$",
-        description="'smtp' sends each notification (to mail_dir instead when that is set); "
+        pattern="^(smtp|relay|outbox)$",
+        description="'smtp' sends each notification from the worker (to mail_dir instead "
+        "when that is set); 'relay' queues it and waits for the mail relay (`okot outbox "
+        "relay`, a process of its own: a killed worker never sends a mail twice); "
         "'outbox' only queues it in the database outbox.",
     )
     mail_dir: Path | None = Field(

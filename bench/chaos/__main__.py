@@ -113,6 +113,9 @@ async def run(plan: Plan, seed: int, tmp: Path, postgres: str, only: set[str],
         if stack.exits:
             print(f"- the worker ended by itself {len(stack.exits)} times (exit codes "
                   f"{', '.join(map(str, stack.exits))}) and was started again")
+        if stack.relay_exits:
+            print(f"- the mail relay ended by itself {len(stack.relay_exits)} times (exit codes "
+                  f"{', '.join(map(str, stack.relay_exits))}) and was started again")
         print(f"- {len(everyone)} trajectories, {stack.worker_starts} worker starts, "
               f"{time.perf_counter() - started:.0f} s in all (seed {seed})")
         failed = [r.scenario for r in rows if not r.ok]

@@ -4,6 +4,8 @@
   that can be stopped and started again on that file;
 * the worker as a subprocess (``python worker.py``, as in production), that can be
   killed with SIGKILL and started again;
+* the mail relay as a subprocess (``okot outbox relay``, as in production: the worker
+  runs with ``OKOT_DELIVERY=relay`` and only queues and awaits its mails);
 * a real SMTP catcher (``okot_dev.mailcatcher``) writing every mail it accepts to a
   directory, that can be stopped (connections refused) and started again;
 * a PostgreSQL database of its own (created for the run, dropped after it), which the
@@ -109,12 +111,15 @@ class Stack:
     client: Client | None = None
     catcher: MailCatcher | None = None
     worker: subprocess.Popen[bytes] | None = None
+    relay: subprocess.Popen[bytes] | None = None
     worker_starts: int = 0
     kills: int = 0
     kill_times: list[datetime] = field(default_factory=list)
     exits: list[int] = field(default_factory=list)
     """Exit codes of worker processes that ended on their own (restarted, as a
     process supervisor would)."""
+    relay_exits: list[int] = field(default_factory=list)
+    """Exit codes of mail relay processes that ended on their own (restarted too)."""
     _held_down: bool = False
     keep_database: bool = False
     """Leave the database for a look after a failed run (its data keys decode the histories)."""
@@ -128,6 +133,10 @@ class Stack:
     def worker_log(self) -> Path:
         return self.tmp / "worker.log"
 
+    @property
+    def relay_log(self) -> Path:
+        return self.tmp / "relay.log"
+
     # ------------------------------------------------------------------ worker
 
     def worker_env(self) -> dict[str, str]:
@@ -137,7 +146,7 @@ class Stack:
             "OKOT_TASK_QUEUE": self.task_queue,
             "OKOT_DATABASE_URL": self.database.url_via(self.proxy.port),
             "OKOT_KEYRING": os.environ["OKOT_KEYRING"],
-            "OKOT_DELIVERY": "smtp", "OKOT_SMTP_HOST": LOOPBACK,
+            "OKOT_DELIVERY": "relay", "OKOT_SMTP_HOST": LOOPBACK,
             "OKOT_SMTP_PORT": str(self.smtp_port), "OKOT_SMTP_TIMEOUT_SECONDS": "10",
             "OKOT_WEB_URL": WEB_URL, "OKOT_LOG_FORMAT": "json", "OKOT_LOG_LEVEL": "INFO",
             "PYTHONPATH": str(ROOT),
@@ -152,6 +161,27 @@ class Stack:
             stdin=subprocess.DEVNULL, stdout=self._worker_log, stderr=subprocess.STDOUT)
         self.worker_starts += 1
         self._held_down = False
+
+    def start_relay(self) -> None:
+        """The mail relay (``okot outbox relay``), through the same database proxy."""
+        with self.relay_log.open("ab") as log:
+            self.relay = subprocess.Popen(
+                [str(Path(sys.executable).parent / "okot"), "outbox", "relay"], cwd=ROOT,
+                env=self.worker_env(), stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT)
+
+    def relay_alive(self) -> bool:
+        return self.relay is not None and self.relay.poll() is None
+
+    def stop_relay(self) -> None:
+        """SIGTERM: the relay finishes the mails under way, then stops."""
+        if self.relay is not None and self.relay.poll() is None:
+            self.relay.terminate()
+            try:
+                self.relay.wait(30)
+            except subprocess.TimeoutExpired:
+                self.relay.kill()
+                self.relay.wait(5)
 
     def kill_worker(self) -> None:
         """SIGKILL: no graceful shutdown, activities and workflow tasks cut off mid-way."""
@@ -170,6 +200,9 @@ class Stack:
             if worker is not None and not self._held_down and worker.poll() is not None:
                 self.exits.append(worker.returncode)
                 self.start_worker()
+            if self.relay is not None and self.relay.poll() is not None:
+                self.relay_exits.append(self.relay.returncode)
+                self.start_relay()
 
     def worker_alive(self) -> bool:
         return self.worker is not None and self.worker.poll() is None
@@ -253,6 +286,7 @@ async def running_stack(tmp: Path, postgres_url: str) -> AsyncIterator[Stack]:
         stack.client = await server.connect(60)
         await prepare_namespace(stack.client, None)
         stack.start_worker()
+        stack.start_relay()
         supervisor = asyncio.create_task(stack.supervise())
         try:
             yield stack
@@ -260,6 +294,7 @@ async def running_stack(tmp: Path, postgres_url: str) -> AsyncIterator[Stack]:
             supervisor.cancel()
     finally:
         stack.stop_worker()
+        stack.stop_relay()
         stack.smtp_down()
         await stack.stop_server()
         proxy.stop()

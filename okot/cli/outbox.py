@@ -4,7 +4,10 @@
   shows the notifications whose last attempt failed: given up (``failed``) or still
   retried (``queued``, with its attempts and the error class it met);
 * ``okot outbox retry ID``: deliver a failed (or still queued) notification again,
-  through the same staff directory lookup, template and SMTP settings as the worker.
+  through the same staff directory lookup, template and SMTP settings as the worker;
+* ``okot outbox relay``: the mail relay (:mod:`okot.mail.relay`), the process that
+  sends the outbox's mails when the worker runs with ``OKOT_DELIVERY=relay``; runs
+  until SIGTERM / Ctrl-C (finishing the mails under way), or one round with ``--once``.
 """
 
 from __future__ import annotations
@@ -57,15 +60,32 @@ def _engine() -> Engine:
 
 async def _resend(row: Outbox) -> str:
     from okot.db.engine import get_engine
-    from okot.domain.status import Notice
-    from okot.domain.values import Role
     from okot.mail.delivery import MailDelivery
+    from okot.mail.relay import notice_of
     from okot.settings import get_settings
 
     engine = get_engine()
-    notice = Notice(role=Role(row.recipient_role), to=row.recipient, template=row.template,
-                    key=row.key, context=row.context or {})
-    return await MailDelivery(engine, get_settings()).deliver(notice, int(row.id or 0))
+    return await MailDelivery(engine, get_settings()).deliver(notice_of(row), int(row.id or 0))
+
+
+async def _relay(engine: Engine, once: bool, concurrency: int) -> str:
+    import signal
+
+    from okot.mail.delivery import MailDelivery
+    from okot.mail.relay import Relay
+    from okot.settings import get_settings
+
+    relay = Relay(engine, MailDelivery(engine, get_settings()), concurrency=concurrency)
+    if once:
+        done = await relay.run_once()
+        return (f"sent {done.sent}, to retry {done.retried}, failed {done.failed}, "
+                f"held by another attempt {done.skipped}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await relay.run(stop)
+    return "mail relay stopped"
 
 
 def register(app: typer.Typer) -> None:
@@ -130,3 +150,16 @@ def register(app: typer.Typer) -> None:
         outbox.mark_notification(engine, outbox_id, "sent", None, message_id)
         typer.echo(f"notification {outbox_id} sent ({row.template} to "
                    f"{row.recipient_role}:{row.recipient})")
+
+    @outbox_app.command("relay")
+    def outbox_relay(
+        once: Annotated[bool, typer.Option(
+            "--once", help="One round: deliver what is due now, then stop.")] = False,
+        concurrency: Annotated[int, typer.Option(
+            "--concurrency", min=1, max=64, help="Mails sent at once, at most.")] = 8,
+    ) -> None:
+        """Send the outbox's mails (run beside workers started with OKOT_DELIVERY=relay)."""
+        from okot.logging import configure_logging
+
+        configure_logging()
+        typer.echo(asyncio.run(_relay(_engine(), once, concurrency)))

@@ -86,7 +86,8 @@ class MailDelivery:
 
 
 def delivery_from_settings(settings: Settings, engine: Engine) -> Delivery | None:
-    """The delivery the settings ask for; ``None`` queues in the outbox only."""
-    if settings.delivery == "outbox":
+    """The worker's delivery the settings ask for; ``None`` when the worker does not send
+    (``outbox``: queued only; ``relay``: the mail relay sends)."""
+    if settings.delivery in ("outbox", "relay"):
         return None
     return MailDelivery(engine, settings)

@@ -35,3 +35,18 @@ class PermanentDeliveryError(DeliveryError, PermanentFailure):
     """This mail will never be delivered as it is: SMTP 5xx, refused or unknown recipient."""
 
     retryable = False
+
+
+ERROR_TEXT_LIMIT = 200
+"""What the outbox keeps of an attempt's error, at most (characters)."""
+
+
+def attempt_error(err: Exception) -> str:
+    """What a failed delivery attempt met, for the outbox (``okot outbox --failed``): the
+    failure's class, and its text when it is one of ours (``str()`` of an
+    :class:`~okot.errors.ExternalFailure` is safe to store); never a server's or a
+    library's free text."""
+    kind = type(err).__name__
+    if isinstance(err, ExternalFailure):
+        return f"{kind}: {err}"[:ERROR_TEXT_LIMIT]
+    return kind
