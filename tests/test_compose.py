@@ -256,7 +256,7 @@ def test_every_setting_is_configured_for_the_worker(
     assert settings.smtp_host == "mailpit" and settings.smtp_port == 1025
     assert settings.registration_gateway == "http"
     assert settings.vdab_url == "http://vdab-sim:8088"
-    assert settings.delivery == "smtp" and settings.mail_dir is None
+    assert settings.delivery == "relay" and settings.mail_dir is None
     assert settings.metrics_port is not None
     url = make_url(settings.database_url)
     assert url.drivername == "postgresql+psycopg" and url.host == "postgresql"
@@ -264,6 +264,15 @@ def test_every_setting_is_configured_for_the_worker(
     init = yaml.safe_load(COMPOSE.read_text())["configs"]["okot-database"]["content"]
     assert f"CREATE DATABASE {url.database} OWNER {url.username}" in init
     assert f"CREATE ROLE {url.username} LOGIN PASSWORD '{url.password}'" in interpolate(init)
+
+
+def test_the_mail_relay_sends_what_the_worker_queues(services: dict[str, dict[str, Any]]) -> None:
+    relay, worker = services["mail-relay"], services["worker"]
+    assert relay["command"] == ["okot", "outbox", "relay"]
+    assert relay["environment"] == worker["environment"]  # same database, SMTP and keyring
+    assert relay["environment"]["OKOT_DELIVERY"] == "relay"
+    assert relay["stop_signal"] == "SIGTERM" and relay["restart"] == "unless-stopped"
+    assert {"postgresql", "okot-migrate", "mailpit"} <= set(relay["depends_on"])
 
 
 def test_the_web_service(services: dict[str, dict[str, Any]],

@@ -5,8 +5,10 @@ the seed requires, in order, and no name or address enters the history."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import mail_helpers as h
@@ -36,6 +38,7 @@ from okot.domain.values import (
     Stage,
 )
 from okot.mail.delivery import MailDelivery
+from okot.mail.relay import Relay
 from worker import build_worker
 
 CW = Actor(role=Role.CASEWORKER, id=h.CASEWORKER.id)
@@ -59,17 +62,38 @@ async def _settle(d: Driver, stage: Stage) -> None:
     raise AssertionError(f"stage {stage} not reached")
 
 
+@contextlib.asynccontextmanager
+async def relay_running(engine: Engine, delivery: MailDelivery) -> AsyncIterator[None]:
+    """The mail relay beside the worker (``okot outbox relay``), until the block ends."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(Relay(engine, delivery, poll_seconds=0.1).run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+@pytest.mark.parametrize("by", ["worker", "relay"])
 async def test_inboxes_hold_exactly_the_seed_mails_in_order(
     ts_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str,
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, by: str,
 ) -> None:
+    """The worker sends (``OKOT_DELIVERY=smtp``) or the relay does (``relay``): the same
+    mails, in the same order."""
     caplog.set_level(logging.DEBUG)
     _directory(engine)
     handler = h.RecordingHandler()
     with h.smtp_server(handler) as port:
         delivery = MailDelivery(engine, h.smtp_settings(port))
         d = Driver(ts_env, case_id, task_queue)
-        async with build_worker(ts_env.client, engine, task_queue=task_queue, delivery=delivery):
+        relay = by == "relay"
+        async with contextlib.AsyncExitStack() as running:
+            if relay:
+                await running.enter_async_context(relay_running(engine, delivery))
+            await running.enter_async_context(build_worker(
+                ts_env.client, engine, task_queue=task_queue,
+                delivery=None if relay else delivery, relay=relay))
             await d.open(registered_jobseeker=False)  # caseworker cw-anna, as in mail_helpers
             today = await d.today()
             await d.signal(RecordInfo(actor=CW, date=today, channel="mediator_talk"))
@@ -116,6 +140,8 @@ async def test_inboxes_hold_exactly_the_seed_mails_in_order(
     logs = "\n".join(r.getMessage() + repr(r.__dict__) for r in caplog.records
                      if not r.name.startswith("mail.log"))
     assert "event recorded" in logs or "notification sent" in logs
+    if relay:
+        assert "notification sent by the relay" in logs
     for person in h.PEOPLE:
         for secret in (person.name, person.email, person.phone):
             if secret:
