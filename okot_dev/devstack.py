@@ -18,7 +18,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import quote
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from okot.domain.calendar import local_date
 from okot.domain.values import Stage
-from okot.settings import VAR_DIR
+from okot.settings import VAR_DIR, Settings
 from okot.temporal import trajectories
 from okot_dev import (
     demo_caseload,
@@ -162,6 +162,22 @@ def ensure_keyring(var_dir: Path) -> str | None:
     return None if source.lstrip().startswith("{") else source
 
 
+@contextlib.asynccontextmanager
+async def mail_relay(engine: Engine, settings: Settings) -> AsyncIterator[None]:
+    """``okot outbox relay`` in this process, until the block ends (mails under way
+    are finished first)."""
+    from okot.mail.delivery import MailDelivery
+    from okot.mail.relay import Relay
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(Relay(engine, MailDelivery(engine, settings)).run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
 async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) -> int:
     """``okot dev``: start everything, seed, print where to look, run until Ctrl-C."""
     # Imported here: the worker pulls in the workflow sandbox and every activity.
@@ -242,13 +258,17 @@ async def run_dev(options: DevOptions, *, out: Callable[[str], None] = print) ->
             out(f"Staff directory: demo staff imported ({staff.inserted} new, "
                 f"{staff.updated} updated, {staff.unchanged} unchanged)")
 
+            relay = settings.delivery == "relay"
+            if relay:  # OKOT_DELIVERY=relay: the mail relay runs here too, beside the worker
+                await stack.enter_async_context(mail_relay(engine, settings))
             worker = build_worker(
                 client, engine, task_queue=settings.task_queue,
-                delivery=delivery_from_settings(settings, engine),
+                delivery=delivery_from_settings(settings, engine), relay=relay,
                 gateway=gateway_from_settings(settings, engine),
             )
             await stack.enter_async_context(worker)
-            out(f"Worker: polling task queue {settings.task_queue!r}")
+            out(f"Worker: polling task queue {settings.task_queue!r}"
+                + (" (mails sent by the mail relay)" if relay else ""))
             web = await stack.enter_async_context(dev_web(
                 settings, engine, client, demo_caseload.demo_staff(),
                 web_port=options.web_port, idp_port=options.idp_port,

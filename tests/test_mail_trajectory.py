@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import mail_helpers as h
@@ -38,7 +37,7 @@ from okot.domain.values import (
     Stage,
 )
 from okot.mail.delivery import MailDelivery
-from okot.mail.relay import Relay
+from okot_dev.devstack import mail_relay
 from worker import build_worker
 
 CW = Actor(role=Role.CASEWORKER, id=h.CASEWORKER.id)
@@ -62,18 +61,6 @@ async def _settle(d: Driver, stage: Stage) -> None:
     raise AssertionError(f"stage {stage} not reached")
 
 
-@contextlib.asynccontextmanager
-async def relay_running(engine: Engine, delivery: MailDelivery) -> AsyncIterator[None]:
-    """The mail relay beside the worker (``okot outbox relay``), until the block ends."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(Relay(engine, delivery, poll_seconds=0.1).run(stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
-
-
 @pytest.mark.parametrize("by", ["worker", "relay"])
 async def test_inboxes_hold_exactly_the_seed_mails_in_order(
     ts_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str,
@@ -90,7 +77,7 @@ async def test_inboxes_hold_exactly_the_seed_mails_in_order(
         relay = by == "relay"
         async with contextlib.AsyncExitStack() as running:
             if relay:
-                await running.enter_async_context(relay_running(engine, delivery))
+                await running.enter_async_context(mail_relay(engine, h.smtp_settings(port)))
             await running.enter_async_context(build_worker(
                 ts_env.client, engine, task_queue=task_queue,
                 delivery=None if relay else delivery, relay=relay))

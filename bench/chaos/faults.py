@@ -98,18 +98,21 @@ async def worker_kills(stack: Stack, rng: random.Random, count: int, kills: int,
         progress += 1
 
     async def killer() -> None:
-        for mark in marks:
+        for n, mark in enumerate(marks):
             while progress < mark:
                 await asyncio.sleep(0.05)
             await asyncio.sleep(rng.uniform(0, 0.5))
             stack.kill_worker()
             await asyncio.sleep(rng.uniform(0, 2))
             stack.start_worker()
+            if n == len(marks) // 2:  # a deploy of the mail relay meanwhile
+                await asyncio.to_thread(stack.restart_relay)
 
     started = time.perf_counter()
     await asyncio.gather(_drive_all(stack, plans, concurrency, done), killer())
     seen.notes.append(f"worker SIGKILLed {len(marks)} times during {total:,} Updates "
-                      f"({time.perf_counter() - started:.0f} s)")
+                      f"({time.perf_counter() - started:.0f} s); the mail relay restarted "
+                      f"(SIGTERM) {stack.relay_restarts} time(s) meanwhile")
     return trajs, seen
 
 

@@ -120,7 +120,9 @@ class Stack:
     process supervisor would)."""
     relay_exits: list[int] = field(default_factory=list)
     """Exit codes of mail relay processes that ended on their own (restarted too)."""
+    relay_restarts: int = 0
     _held_down: bool = False
+    _relay_held: bool = False
     keep_database: bool = False
     """Leave the database for a look after a failed run (its data keys decode the histories)."""
     _worker_log: IO[bytes] | None = None
@@ -173,6 +175,16 @@ class Stack:
     def relay_alive(self) -> bool:
         return self.relay is not None and self.relay.poll() is None
 
+    def restart_relay(self) -> None:
+        """SIGTERM (as a deploy does), then a new relay process."""
+        self._relay_held = True
+        try:
+            self.stop_relay()
+        finally:
+            self.start_relay()
+            self._relay_held = False
+        self.relay_restarts += 1
+
     def stop_relay(self) -> None:
         """SIGTERM: the relay finishes the mails under way, then stops."""
         if self.relay is not None and self.relay.poll() is None:
@@ -200,7 +212,8 @@ class Stack:
             if worker is not None and not self._held_down and worker.poll() is not None:
                 self.exits.append(worker.returncode)
                 self.start_worker()
-            if self.relay is not None and self.relay.poll() is not None:
+            if (self.relay is not None and not self._relay_held
+                    and self.relay.poll() is not None):
                 self.relay_exits.append(self.relay.returncode)
                 self.start_relay()
 
