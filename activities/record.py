@@ -3,6 +3,8 @@
 ``record_events`` (a local activity, since 0.3.0) writes the events of one workflow
 task in one transaction, with one snapshot; ``record`` (one event, a regular
 activity) stays for runs started before it, and for their attempts still in flight.
+Both pass their run's id (``activity.info().workflow_run_id``) to the audit log: a
+retried workflow task keeps it, a Reset starts a new run (``okot.db.events``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class RecordActivities:
         (non-retryable ``DatabaseRefused``) when it refuses the data itself.
         """
         try:
-            return events.record_event(self._engine, request)
+            return events.record_event(self._engine, request, run_id=activity.info().workflow_run_id)
         except SQLAlchemyError as err:
             raise _failure(err, request.key, request.entry.name) from None
 
@@ -42,7 +44,7 @@ class RecordActivities:
         written); an unavailable database is retried (``DatabaseUnavailable``).
         """
         try:
-            result = events.record_events(self._engine, batch)
+            result = events.record_events(self._engine, batch, run_id=activity.info().workflow_run_id)
         except SQLAlchemyError as err:
             raise _failure(err, batch.records[0].key, batch.records[0].entry.name) from None
         first, last = batch.records[0].entry, batch.records[-1].entry

@@ -1,7 +1,8 @@
 """Migrations on a database with rows, on SQLite and PostgreSQL. 0005 (rows per
 trajectory): every row gets its trajectory (the legacy key scheme's, the workflow id)
 and the trajectories running under it go on recording. 0006 (overdue explained): old
-snapshots stay overdue without a detail until their next event."""
+snapshots stay overdue without a detail until their next event. 0007 (the run of each
+audit row): old rows keep no run and a later event of another moment supersedes them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import random
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -182,3 +183,46 @@ def test_0006_adds_the_overdue_explanation_and_a_running_trajectory_fills_it(
     meta = MetaData()
     meta.reflect(empty)
     assert "overdue_kind" not in meta.tables["trajectory"].c
+
+
+def test_0007_old_audit_rows_have_no_run_and_are_superseded_not_deleted(empty: Engine) -> None:
+    """Rows written at 0006 get ``run_id`` NULL (no backfill); a later event under the same
+    key from a run (a Reset's new branch, or a retry: either way they cannot be told
+    apart) supersedes them as before; the downgrade drops the column again."""
+    with empty.begin() as conn:
+        command.upgrade(alembic_config(conn), "0006")
+    requests = legacy_requests("gent-0707", seed=7)
+    meta = MetaData()
+    meta.reflect(empty)
+    assert "run_id" not in meta.tables["audit_log"].c
+    with empty.begin() as conn:  # the audit rows the 0006 code wrote
+        for r in requests:
+            e = r.entry
+            conn.execute(meta.tables["audit_log"].insert().values(**utc(dict(
+                key=r.key, trajectory_id=r.trajectory, workflow_id=r.workflow_id,
+                case_id=r.status.case_id, at=e.at, seq=e.seq, kind=e.kind, name=e.name,
+                actor_role=e.actor.role.value, actor_id=e.actor.id, accepted=e.accepted,
+                stage_before=e.stage_before.value, stage_after=e.stage_after.value,
+                recorded_at=utc_now()))))
+    assert upgrade(empty) == ("0006", head_revision())
+    meta = MetaData()
+    meta.reflect(empty)
+    audit = meta.tables["audit_log"]
+    with empty.connect() as conn:
+        assert set(conn.execute(select(audit.c.run_id)).scalars()) == {None}
+    again = requests[2].model_copy(update={"entry": requests[2].entry.model_copy(
+        update={"at": requests[-1].entry.at + timedelta(days=1)})})
+    assert record_event(empty, again, run_id="run-new")
+    with empty.connect() as conn:
+        rows = conn.execute(select(audit.c.seq, audit.c.run_id, audit.c.superseded_at)
+                            .order_by(audit.c.seq, audit.c.id)).all()
+    assert len(rows) == len(requests) + 1
+    assert [(s, run) for s, run, gone in rows if gone is None] == [
+        (1, None), (2, None), (3, "run-new")]
+    assert all(run is None for _, run, gone in rows if gone is not None)
+
+    with empty.begin() as conn:
+        command.downgrade(alembic_config(conn), "0006")
+    meta = MetaData()
+    meta.reflect(empty)
+    assert "run_id" not in meta.tables["audit_log"].c

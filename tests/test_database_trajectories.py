@@ -1,11 +1,12 @@
 """Rows per trajectory: a reopened case keeps its trajectories apart; a Temporal Reset
-leaves a correct audit log, snapshot and stage history; text with NUL is storable.
+leaves a correct audit log, snapshot and stage history; a retried workflow task (same
+run) leaves no trace of the attempt that never completed; text with NUL is storable.
 On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from db_fixtures import Simulated, simulate
@@ -16,13 +17,13 @@ from okot.crypto.data_keys import DataKeyStore
 from okot.crypto.keyring import new_keyring
 from okot.db import client_register
 from okot.db.caseload import caseload
-from okot.db.events import record_event
+from okot.db.events import record_event, record_events
 from okot.db.reports import build_report
 from okot.db.retention import NotClosed, erase_case, purge
 from okot.db.tables import AUDIT_LOG, STAGE_VISIT, TRAJECTORY
 from okot.domain import journey
 from okot.domain.changes import Accepted
-from okot.domain.effects import RecordRequest
+from okot.domain.effects import RecordBatch, RecordItem, RecordRequest
 from okot.domain.identity import ClientIdentity
 from okot.domain.keys import Keys
 from okot.domain.messages import Withdraw
@@ -132,19 +133,37 @@ def withdrawn_after(request: RecordRequest, number: int, later: timedelta) -> Re
                                       "key": keys.record(number), "payload": None})
 
 
-def test_a_reset_supersedes_the_abandoned_branch(db: Engine) -> None:
+def run_ids(engine: Engine, trajectory_id: str) -> list[str | None]:
+    a = AUDIT_LOG.c
+    with engine.connect() as conn:
+        return list(conn.execute(select(a.run_id).where(a.trajectory_id == trajectory_id)
+                                 .order_by(a.seq, a.id)).scalars())
+
+
+def reset_case() -> tuple[list[RecordRequest], list[RecordRequest]]:
+    """A closed trajectory of at least 8 accepted events, and its first 7."""
     sim = find(3, lambda s: s.status.seq >= 8 and s.status.closed_at is not None
                and all(r.entry.accepted for r in s.requests), date(2023, 3, 6))
     whole = as_trajectory(sim, "run-r")
-    branch = whole[:7]
+    return whole, whole[:7]
+
+
+@pytest.mark.parametrize(("old_run", "new_run"), [
+    (None, None), ("wf-run-1", "wf-run-2"), (None, "wf-run-2")],
+    ids=["no-run-ids", "two-runs", "rows-before-0007"])
+def test_a_reset_supersedes_the_abandoned_branch(
+    db: Engine, old_run: str | None, new_run: str | None,
+) -> None:
+    """A Reset starts a new run: the old run's rows (or rows without a run) are superseded."""
+    whole, branch = reset_case()
     for r in branch:
-        record_event(db, r)
+        record_event(db, r, run_id=old_run)
     before = visits(db, "run-r")
     # Reset to just after entry 4: the new branch withdraws as its entry 5, after the
     # abandoned branch's events (a Reset happens after what it abandons)
     new = withdrawn_after(branch[3], 5, later=whole[-1].entry.at - branch[3].entry.at
                           + timedelta(days=2))
-    assert record_event(db, new)
+    assert record_event(db, new, run_id=new_run)
     assert current(db, "run-r") == [(r.entry.seq, r.entry.name) for r in branch[:4]] + [
         (5, "withdraw")]
     assert superseded(db, "run-r") == [5, 6, 7], "the abandoned rows are kept, not current"
@@ -156,15 +175,79 @@ def test_a_reset_supersedes_the_abandoned_branch(db: Engine) -> None:
     assert got[-2][0] == kept[-1][0] and got[-2][2] is not None, "left when withdrawn"
     assert all(v[1] < 5 or v[0] == "closed" for v in got), "no visit of the abandoned branch"
 
-    assert not record_event(db, new), "a retry of the new event changes nothing"
+    assert not record_event(db, new, run_id=new_run), "a retry of the new event changes nothing"
     late = branch[5]  # an attempt of the abandoned branch completing late
-    assert not record_event(db, late)
+    assert not record_event(db, late, run_id=old_run)
     straggler = whole[7]
-    assert record_event(db, straggler)  # kept for the record, as superseded at once
+    assert record_event(db, straggler, run_id=old_run)  # kept, as superseded at once
     assert superseded(db, "run-r") == [5, 6, 7, 8]
     assert current(db, "run-r")[-1] == (5, "withdraw")
     assert snapshot(db, "run-r")["stage"] == "closed"
     assert visits(db, "run-r") == got
+    assert run_ids(db, "run-r") == [old_run] * 5 + [new_run] + [old_run] * 3
+
+
+def test_a_retried_workflow_task_deletes_the_attempt_that_did_not_complete(db: Engine) -> None:
+    """A worker killed after the local activity wrote entries 5-7, before the workflow task
+    completed: the retried task (same run, later) applies a withdrawal as entry 5. The
+    attempt's rows and stage visits go; nothing is superseded."""
+    whole, branch = reset_case()
+    for r in branch:
+        record_event(db, r, run_id="wf-run-1")
+    before = visits(db, "run-r")
+    new = withdrawn_after(branch[3], 5, later=whole[-1].entry.at - branch[3].entry.at
+                          + timedelta(days=2))
+    assert record_event(db, new, run_id="wf-run-1")
+    assert current(db, "run-r") == [(r.entry.seq, r.entry.name) for r in branch[:4]] + [
+        (5, "withdraw")]
+    assert superseded(db, "run-r") == [], "the attempt never happened: not kept"
+    assert run_ids(db, "run-r") == ["wf-run-1"] * 5
+    row = snapshot(db, "run-r")
+    assert row["stage"] == "closed" and row["event_seq"] == 5 and row["event_at"] == new.entry.at
+    got = visits(db, "run-r")
+    assert got[:-2] == [v for v in before if v[1] < 5][:-1] and got[-1][:2] == ("closed", 5)
+    assert all(v[1] < 5 or v[0] == "closed" for v in got), "no visit of the attempt"
+
+    # the attempt's local activity completing late (a zombie worker) writes nothing
+    assert [record_event(db, r, run_id="wf-run-1") for r in whole[4:]] == [False] * len(whole[4:])
+    assert current(db, "run-r")[-1] == (5, "withdraw") and superseded(db, "run-r") == []
+    assert snapshot(db, "run-r")["event_at"] == new.entry.at and visits(db, "run-r") == got
+
+
+def test_a_retried_batch_with_the_same_events_keeps_one_row_each(db: Engine) -> None:
+    """The retried task records the same events (same keys, same seq) at a later
+    ``workflow.now()``: one current row per key, at the new moment; the first
+    attempt completing late afterwards inserts nothing."""
+    whole, _ = reset_case()
+
+    def batch(at: datetime) -> RecordBatch:
+        return RecordBatch(workflow_id=whole[0].workflow_id, trajectory_id="run-r",
+                           records=tuple(RecordItem(key=r.key, entry=r.entry.model_copy(
+                               update={"at": at}), payload=r.payload) for r in whole[4:7]),
+                           status=whole[6].status)
+
+    for r in whole[:4]:
+        record_event(db, r, run_id="wf-run-1")
+    first = whole[4].entry.at
+    assert record_events(db, batch(first), run_id="wf-run-1").written == 3
+    retried = first + timedelta(seconds=4)
+    assert record_events(db, batch(retried), run_id="wf-run-1").written == 3
+    assert current(db, "run-r") == [(r.entry.seq, r.entry.name) for r in whole[:7]]
+    assert superseded(db, "run-r") == [] and len(run_ids(db, "run-r")) == 7
+    assert snapshot(db, "run-r")["event_at"] == retried
+    v = STAGE_VISIT.c
+    with db.connect() as conn:
+        entered = set(conn.execute(select(v.entered_at).where(
+            v.trajectory_id == "run-r", v.entered_seq >= 5)).scalars())
+    assert entered <= {retried}, "the stage visits are the retried attempt's"
+    a = AUDIT_LOG.c
+    with db.connect() as conn:
+        ats = set(conn.execute(select(a.at).where(a.seq >= 5)).scalars())
+    assert ats == {retried}
+
+    late = record_events(db, batch(first), run_id="wf-run-1")  # the zombie attempt
+    assert late.written == 0 and superseded(db, "run-r") == [] and len(run_ids(db, "run-r")) == 7
+    assert snapshot(db, "run-r")["event_at"] == retried
 
 
 def test_reset_to_the_same_events_changes_nothing(db: Engine) -> None:

@@ -1,10 +1,13 @@
 """``record_events``: a workflow task's events in one transaction, one snapshot; a refused
-event comes back in the result while the others are written; retries change nothing."""
+event comes back in the result while the others are written; retries change nothing; each
+row names the run that wrote it, so a retried workflow task (same run) replaces the rows
+of its attempt that never completed and a Reset (a new run) supersedes them."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from db_fixtures import simulate
@@ -58,6 +61,39 @@ def test_a_batch_writes_every_event_and_the_snapshot_after_the_last(db: Engine) 
     assert row.event_seq == requests[-1].entry.seq and row.stage == requests[-1].status.stage.value
     again = ActivityEnvironment().run(RecordActivities(db).record_events, batch)
     assert again.written == 0 and len(audit(db)) == 4  # a retry changes nothing
+
+
+def in_run(run_id: str) -> ActivityEnvironment:
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, workflow_run_id=run_id, is_local=True)
+    return env
+
+
+def rows(db: Engine) -> list[tuple[int, str | None, bool]]:
+    a = AUDIT_LOG.c
+    with db.connect() as conn:
+        return [(r.seq, r.run_id, r.superseded_at is None) for r in conn.execute(
+            select(a.seq, a.run_id, a.superseded_at).order_by(a.seq, a.id))]
+
+
+def test_the_activity_names_its_run_a_retry_replaces_and_a_reset_supersedes(db: Engine) -> None:
+    requests = simulated()
+    later = [r.model_copy(update={"entry": r.entry.model_copy(
+        update={"at": r.entry.at + timedelta(seconds=3)})}) for r in requests]
+    assert in_run("run-a").run(RecordActivities(db).record_events, batch_of(requests)).written == 4
+    assert rows(db) == [(r.entry.seq, "run-a", True) for r in requests]
+    # the worker was killed before the task completed: the retried task, same run, later
+    assert in_run("run-a").run(RecordActivities(db).record_events, batch_of(later)).written == 4
+    assert rows(db) == [(r.entry.seq, "run-a", True) for r in requests], "no ghost rows"
+    with db.connect() as conn:
+        assert conn.execute(select(TRAJECTORY.c.event_at)).scalar_one() == later[-1].entry.at
+    # a Reset (a new run) re-runs them later still: the old run's rows are superseded
+    moment = later[-1].entry.at + timedelta(days=1)
+    first = requests[0].model_copy(update={"trajectory_id": "run-1", "entry": requests[0].entry
+                                            .model_copy(update={"at": moment})})
+    assert in_run("run-b").run(RecordActivities(db).record, first)
+    assert rows(db) == [(1, "run-a", False), (1, "run-b", True)] + [
+        (r.entry.seq, "run-a", False) for r in requests[1:]]
 
 
 def test_a_refused_event_comes_back_and_the_others_are_written(db: Engine) -> None:

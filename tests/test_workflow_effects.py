@@ -182,10 +182,10 @@ async def test_a_record_the_database_refuses_shows_in_the_timeline_and_the_rest_
 
     real = events._record  # what record_event and record_events (a batch) write with
 
-    def refusing(conn: Any, request: Any, now: Any, *, snapshot: bool) -> bool:
+    def refusing(conn: Any, request: Any, now: Any, *, snapshot: bool, run_id: Any = None) -> bool:
         if request.entry.name == "record_precheck":
             raise DataError("INSERT ... secret parameters", {"notes": "secret"}, Exception("22P05"))
-        return real(conn, request, now, snapshot=snapshot)
+        return real(conn, request, now, snapshot=snapshot, run_id=run_id)
 
     monkeypatch.setattr(events, "_record", refusing)
     d = Driver(ts_env, case_id, task_queue)

@@ -19,6 +19,14 @@ nothing. An attempt of the abandoned branch that completes late (a current row
 with a lower ``seq`` is newer than its event) is kept as superseded at once and
 touches neither the snapshot nor the stage history.
 
+**A retried workflow task** keeps its run id (``run_id``, on every row), a Reset starts
+a new run. The ``record_events`` local activity runs before its workflow task completes:
+a worker killed in between leaves rows of an attempt that never reached the history,
+and the retry records the same keys at a later ``workflow.now()``. Older rows of the
+writer's own run are that attempt's: deleted with their stage visits, not superseded;
+a late attempt overtaken by a newer one of its run is not written at all. Rows of
+another run, or of none (before 0007, or a caller that names none), are a Reset's.
+
 Payloads may hold free text: it is stored (without NUL characters, which
 PostgreSQL cannot store), never logged. Log lines carry ids, codes, stages and
 dates only.
@@ -95,6 +103,11 @@ def _statements(dialect: str) -> dict[str, Any]:
         .where(a.trajectory_id == tid, a.seq >= seq, a.at < bindparam("b_at"),
                a.superseded_at.is_(None))
         .values(superseded_at=bindparam("now")),
+        "uncommitted": delete(AUDIT_LOG)
+        .where(a.trajectory_id == tid, a.seq >= seq, a.at < bindparam("b_at"),
+               a.run_id == bindparam("run"), a.superseded_at.is_(None)),
+        "own_run": select(a.id).where(a.trajectory_id == tid, a.seq < seq, a.at > bindparam("b_at"),
+                                      a.run_id == bindparam("run"), a.superseded_at.is_(None)).limit(1),
         "forget": delete(STAGE_VISIT).where(v.trajectory_id == tid, v.entered_seq >= seq),
         "snapshot": snapshot,
         "visit": ins(STAGE_VISIT)
@@ -257,36 +270,40 @@ def _enter_stage(
 # ------------------------------------------------------------------------ events
 
 
-def _supersede_abandoned(conn: Connection, request: RecordRequest, now: datetime) -> int:
-    """If the event's key was recorded for an older event (a branch a Temporal Reset
-    abandoned), mark that branch's rows from this ``seq`` on superseded and drop its
-    stage visits; the number of rows superseded (0: a first recording or a retry)."""
+def _supersede_abandoned(conn: Connection, request: RecordRequest, now: datetime,
+                         run_id: str | None) -> tuple[int, int]:
+    """If the event's key was recorded for an older event, delete the rows from this ``seq``
+    on of the writer's run ``run_id`` (a retried workflow task's attempt), supersede those
+    of another run (a branch a Temporal Reset abandoned), drop their stage visits; the
+    numbers (deleted, superseded) ((0, 0): a first recording or a retry)."""
     st = _statements(conn.dialect.name)
     entry = request.entry
     recorded = conn.execute(st["recorded"], {"key": request.key}).scalar()
     if recorded is None or not recorded < entry.at:
-        return 0
+        return 0, 0
     where = {"tid": request.trajectory, "b_seq": entry.seq}
+    deleted = int(conn.execute(st["uncommitted"], {**where, "b_at": entry.at, "run": run_id}).rowcount)
     superseded = int(conn.execute(st["supersede"], {**where, "b_at": entry.at, "now": now}).rowcount)
     conn.execute(st["forget"], where)
     last = conn.execute(st["before"], where).first()  # left for a visit that was dropped
     if last is not None:
         conn.execute(st["leave"], {"visit_id": last.id, "left": None, "days": None})
-    return superseded
+    return deleted, superseded
 
 
-def record_event(engine: Engine, request: RecordRequest) -> bool:
+def record_event(engine: Engine, request: RecordRequest, *, run_id: str | None = None) -> bool:
     """Record one accepted or rejected message or system event; False on a retry.
 
     In one transaction: the audit row (unique among the current rows on
     ``request.key``: a retry inserts nothing and changes nothing; an older row
-    under the key is from a branch a Reset abandoned and is superseded), the
+    under the key is from a branch a Reset abandoned and is superseded, or, when of
+    the writer's run ``run_id``, from a retried workflow task's attempt and is deleted), the
     snapshot from ``request.status`` when its event is newer than the stored one,
     and the stage history.
     """
     now = utc_now()
     with write(engine) as conn:
-        created = _record(conn, request, now, snapshot=True)
+        created = _record(conn, request, now, snapshot=True, run_id=run_id)
     entry = request.entry
     log.info("event recorded", workflow_id=request.workflow_id, trajectory_id=request.trajectory,
              message=entry.name, kind=entry.kind, accepted=entry.accepted, seq=entry.seq,
@@ -294,9 +311,10 @@ def record_event(engine: Engine, request: RecordRequest) -> bool:
     return created
 
 
-def record_events(engine: Engine, batch: RecordBatch) -> RecordBatchResult:
+def record_events(engine: Engine, batch: RecordBatch, *, run_id: str | None = None) -> RecordBatchResult:
     """Record a workflow task's events in order, in one transaction, and the snapshot
-    after the last one (``batch.status``); idempotent per key like :func:`record_event`.
+    after the last one (``batch.status``); idempotent per key like :func:`record_event`
+    (``run_id``: the writing run's, as there).
 
     When the database refuses one of them (an invalid value), each is written in a
     transaction of its own (each with the batch's snapshot, kept only when newer): the
@@ -307,7 +325,8 @@ def record_events(engine: Engine, batch: RecordBatch) -> RecordBatchResult:
     now = utc_now()
     try:
         with write(engine) as conn:
-            written = sum(_record(conn, r, now, snapshot=r is requests[-1]) for r in requests)
+            written = sum(_record(conn, r, now, snapshot=r is requests[-1], run_id=run_id)
+                          for r in requests)
     except SQLAlchemyError as err:
         if describe(err).retryable or len(requests) == 1:
             raise
@@ -315,7 +334,7 @@ def record_events(engine: Engine, batch: RecordBatch) -> RecordBatchResult:
         for request in requests:
             try:
                 with write(engine) as conn:
-                    written += _record(conn, request, now, snapshot=True)
+                    written += _record(conn, request, now, snapshot=True, run_id=run_id)
             except SQLAlchemyError as one:
                 failure = describe(one)
                 if failure.retryable:
@@ -325,13 +344,18 @@ def record_events(engine: Engine, batch: RecordBatch) -> RecordBatchResult:
     return RecordBatchResult(written=written)
 
 
-def _record(conn: Connection, request: RecordRequest, now: datetime, *, snapshot: bool) -> bool:
+def _record(conn: Connection, request: RecordRequest, now: datetime, *, snapshot: bool,
+            run_id: str | None = None) -> bool:
     """One event on ``conn`` (see :func:`record_event`); the snapshot only if ``snapshot``."""
     entry = request.entry
     st = _statements(conn.dialect.name)
     where = {"tid": request.trajectory, "b_seq": entry.seq, "b_at": entry.at}
     overtaken = conn.execute(st["overtaken"], where).first() is not None
-    superseded = 0 if overtaken else _supersede_abandoned(conn, request, now)
+    if overtaken and conn.execute(st["own_run"], {**where, "run": run_id}).first() is not None:
+        log.info("event of an attempt overtaken in its own run not recorded", seq=entry.seq,
+                 workflow_id=request.workflow_id, trajectory_id=request.trajectory)
+        return False  # a newer attempt of the same run overtook it: it never happened
+    deleted, superseded = (0, 0) if overtaken else _supersede_abandoned(conn, request, now, run_id)
     audit = {
         "key": request.key,
         "trajectory_id": request.trajectory,
@@ -350,6 +374,7 @@ def _record(conn: Connection, request: RecordRequest, now: datetime, *, snapshot
         "stage_after": entry.stage_after.value,
         "payload": jsonable(request.payload),
         "recorded_at": now,
+        "run_id": run_id,
     }
     if overtaken:  # a late attempt of a branch a Reset abandoned: kept, not current
         if conn.execute(st["kept"], {"key": request.key, "b_at": entry.at}).first() is not None:
@@ -367,7 +392,8 @@ def _record(conn: Connection, request: RecordRequest, now: datetime, *, snapshot
     _enter_stage(conn, request, Stage.ORIENTATION.value, OPENING_SEQ, request.status.opened_at)
     if entry.accepted and entry.stage_before is not entry.stage_after:
         _enter_stage(conn, request, entry.stage_after.value, entry.seq, entry.at)
-    if superseded:
-        log.info("events of an abandoned branch superseded", workflow_id=request.workflow_id,
-                 trajectory_id=request.trajectory, seq=entry.seq, superseded=superseded)
+    if superseded or deleted:  # deleted: of this run's attempt that did not complete
+        log.info("earlier rows superseded or deleted", workflow_id=request.workflow_id,
+                 trajectory_id=request.trajectory, seq=entry.seq, superseded=superseded,
+                 deleted=deleted)
     return True

@@ -223,6 +223,8 @@ class AuditLog(SQLModel, table=True):
     abandoned, when the new branch records its own event under the same key
     (:func:`okot.db.events.record_event`); they are kept, but only the current
     rows (``superseded_at IS NULL``) are the trajectory's timeline, once per key.
+    ``run_id`` is the Temporal run that wrote the row (``NULL`` before migration 0007):
+    a retried workflow task keeps its run, a Reset starts a new one.
     """
 
     __tablename__ = "audit_log"
@@ -254,6 +256,7 @@ class AuditLog(SQLModel, table=True):
     recorded_at: datetime = _when(nullable=False)
     superseded_at: datetime | None = _when()
     purged_at: datetime | None = _when()
+    run_id: str | None = _id(64, nullable=True)
 
 
 class Outbox(SQLModel, table=True):
