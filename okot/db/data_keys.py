@@ -11,7 +11,7 @@ from sqlalchemy import null, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
-from okot.db.engine import get_engine, write
+from okot.db.engine import get_engine, prepare_database, write
 from okot.db.tables import DATA_KEY
 from okot.settings import get_settings
 
@@ -74,7 +74,12 @@ def destroy(conn: Connection, scopes: Iterable[str] | ColumnElement[bool]) -> in
 
 def separate_key_engine() -> Engine | None:
     """The engine of ``OKOT_KEYSTORE_URL`` when the data keys live in a database of
-    their own (``None``: they are in ``OKOT_DATABASE_URL``)."""
+    their own (``None``: they are in ``OKOT_DATABASE_URL``), brought to the current
+    schema as the key store does (a key database no process has used yet has no tables)."""
     settings = get_settings()
     url = settings.keystore_url
-    return get_engine(url) if url and url != settings.database_url else None
+    if not url or url == settings.database_url:
+        return None
+    engine = get_engine(url)
+    prepare_database(engine)
+    return engine
