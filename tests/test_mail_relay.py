@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import mail_helpers as h
 import pytest
+from db_fixtures import db, db_backend  # noqa: F401
 from sqlalchemy import Engine, update
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
@@ -25,7 +26,9 @@ from okot.mail.relay import Relay, due_rows, retry_delay
 
 
 @pytest.fixture
-def directory(engine: Engine) -> Engine:
+def directory(db: Engine) -> Engine:  # noqa: F811
+    """The staff directory on SQLite and on PostgreSQL."""
+    engine = db
     import_members(engine, [
         StaffMember(id=p.id, role=p.role.value, name=p.name, email=p.email, phone=p.phone,
                     ocmw=p.ocmw or "vdab", teamlead=p.teamlead)
@@ -87,6 +90,17 @@ async def test_a_failed_attempt_waits_its_back_off_and_shows_in_the_backlog(
     assert done.sent == 1 and len(handler.delivered) == 1
     row = outbox.get_notification(directory, outbox_id)
     assert (row.state, row.attempts, row.last_error) == ("sent", 2, None)
+
+
+async def test_a_new_mail_is_not_held_behind_a_backlog_in_back_off(directory: Engine) -> None:
+    first, second, new = _queue(directory, 3)
+    assert (await Relay(directory, SmtpDown()).run_once()).retried == 3
+    _age(directory, first, last_attempt_at=timedelta(seconds=6))  # due again
+    with directory.begin() as conn:  # and a new mail queued after them
+        conn.execute(update(OUTBOX).where(OUTBOX.c.id == new).values(
+            attempts=0, last_attempt_at=None, last_error=None))
+    assert [r.id for r in due_rows(directory, utc_now(), limit=2)] == [new, first]
+    assert second not in [r.id for r in due_rows(directory, utc_now())]
 
 
 async def test_a_permanent_refusal_fails_the_row_for_good(directory: Engine) -> None:

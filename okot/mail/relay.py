@@ -11,15 +11,14 @@ SIGTERM, finishes the mails it has started before it stops. A worker killed at a
 moment therefore never sends a mail twice; only a relay killed with SIGKILL inside
 that one round trip can (the same Message-ID, which receiving servers recognise).
 
-Each round (:meth:`Relay.run_once`) takes the queued rows that are due: not claimed by
-a running attempt, and past their back-off after a failed attempt
+Each round (:meth:`Relay.run_once`) takes the queued rows that are due (:func:`due_rows`):
+not claimed by a running attempt, and past their back-off after a failed attempt
 (:func:`retry_delay`: 5 s doubling up to 10 minutes). Each is claimed, delivered
 through :class:`~okot.mail.delivery.MailDelivery` and marked: ``sent``; ``failed``
 for good on a permanent failure or when it is older than :data:`GIVE_UP` (the
 workflow then tells the team lead); else ``queued`` with the error it met, so
-``okot outbox --failed`` shows the backlog while it lasts. Rows are taken oldest
-first; a trajectory sends one notice per recipient at a time, so a recipient's
-mails keep their order.
+``okot outbox --failed`` shows the backlog while it lasts. A trajectory hands over
+one notice per recipient at a time, so a recipient's mails keep their order.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 
 from okot.db import outbox
 from okot.db.engine import session
@@ -66,15 +65,18 @@ def _utc(when: datetime) -> datetime:
 
 
 def due_rows(engine: Engine, now: datetime, limit: int = BATCH) -> list[Outbox]:
-    """Queued rows, oldest first, that no attempt holds and whose back-off has passed."""
+    """Queued rows that no attempt holds and whose back-off has passed: those never tried
+    first (oldest first), then those whose last attempt is longest ago, so a new mail is
+    never held behind a backlog that waits out its back-off."""
     o = OUTBOX.c
-    query = (select(Outbox).where(o.state == "queued").order_by(o.id).limit(limit))
+    query = (select(Outbox)
+             .where(o.state == "queued", or_(o.claimed_until.is_(None), o.claimed_until < now))
+             .order_by(o.last_attempt_at.is_not(None), o.last_attempt_at, o.id)
+             .limit(limit))
     with session(engine) as s:
         rows = list(s.scalars(query).all())
-    return [r for r in rows
-            if (r.claimed_until is None or _utc(r.claimed_until) < now)
-            and (r.last_attempt_at is None
-                 or _utc(r.last_attempt_at) + retry_delay(r.attempts) <= now)]
+    return [r for r in rows if r.last_attempt_at is None
+            or _utc(r.last_attempt_at) + retry_delay(r.attempts) <= now]
 
 
 def notice_of(row: Outbox) -> Notice:
