@@ -13,8 +13,10 @@ With ``OKOT_DELIVERY=relay`` the activity does not send: it queues the notice an
 waits for the mail relay (``okot outbox relay``, :mod:`okot.mail.relay`, a process of
 its own) to mark it ``sent`` or ``failed``, checking the row every
 :data:`RELAY_POLL` (growing to :data:`RELAY_POLL_MAX`) for up to :data:`RELAY_WAIT`
-per attempt, then asks to be retried at once (``next_retry_delay``) with what the
-relay's last attempt met. A worker killed at any moment then never sends a mail twice.
+per attempt, then asks to be retried at once (``next_retry_delay``); once the relay
+has met trouble (SMTP down) it asks to be retried just after the relay's next attempt
+instead, holding no activity slot meanwhile, with what the relay's last attempt met.
+A worker killed at any moment then never sends a mail twice.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from temporalio.exceptions import ApplicationError
 
 from okot.db import outbox
 from okot.db.failures import describe
+from okot.db.writes import utc_now
 from okot.domain.effects import (
     NotifyRequest,
     NotifyResult,
@@ -36,6 +39,7 @@ from okot.domain.effects import (
 from okot.errors import PermanentFailure
 from okot.mail.delivery import Delivery
 from okot.mail.errors import attempt_error
+from okot.mail.relay import next_attempt
 
 CLAIM = timedelta(seconds=90)
 """How long one attempt may hold a notice (longer than the activity's 60 s)."""
@@ -130,12 +134,15 @@ class NotifyActivities:
                 activity.logger.warning("notification failed for good", extra=log)
                 raise ApplicationError(row.last_error or "the mail relay gave up",
                                        type="PermanentDeliveryError", non_retryable=True)
-            if loop.time() + pause > deadline:
+            if row.attempts or loop.time() + pause > deadline:
                 break
             await asyncio.sleep(pause)
             pause = min(pause * 2, RELAY_POLL_MAX)
         waiting = "the mail relay has not delivered this notification yet"
-        if row.attempts:
+        again = timedelta(seconds=1)
+        if row.attempts:  # the relay met trouble: come back after its next attempt, and
+            # hold no activity slot meanwhile (a long SMTP outage has many mails waiting)
             tries = f"{row.attempts} attempt{'s' if row.attempts != 1 else ''}"
             waiting += f" ({tries}; last: {row.last_error or 'unknown'})"
-        raise ApplicationError(waiting, type="AwaitingRelay", next_retry_delay=timedelta(seconds=1))
+            again = max(again, next_attempt(row) - utc_now() + timedelta(seconds=1))
+        raise ApplicationError(waiting, type="AwaitingRelay", next_retry_delay=again)

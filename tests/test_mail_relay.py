@@ -168,17 +168,29 @@ async def test_the_activity_reports_a_failure_the_relay_gave_up_on(directory: En
     assert "SMTP 550" in str(failed.value)
 
 
-async def test_the_activity_asks_to_be_retried_with_what_the_relay_met(
+async def test_the_activity_comes_back_after_a_while_when_the_relay_is_slow(
     directory: Engine, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(notify_module, "RELAY_WAIT", timedelta(seconds=0.5))
+    with pytest.raises(ApplicationError) as waiting:  # no relay runs: nothing happens
+        await ActivityEnvironment().run(NotifyActivities(directory, relay=True).notify,
+                                        _request(key="k-0"))
+    assert waiting.value.type == "AwaitingRelay"
+    assert waiting.value.message == "the mail relay has not delivered this notification yet"
+    assert waiting.value.next_retry_delay == timedelta(seconds=1)
+
+
+async def test_the_activity_asks_to_be_retried_after_the_relays_next_attempt(
+    directory: Engine,
+) -> None:
     (outbox_id,) = _queue(directory, 1)
     await Relay(directory, SmtpDown()).run_once()
     with pytest.raises(ApplicationError) as waiting:
         await ActivityEnvironment().run(NotifyActivities(directory, relay=True).notify,
                                         _request(key="k-0"))
     assert waiting.value.type == "AwaitingRelay" and not waiting.value.non_retryable
-    assert waiting.value.next_retry_delay == timedelta(seconds=1)
+    delay = waiting.value.next_retry_delay  # just after the relay's next attempt (5 s)
+    assert delay is not None and timedelta(seconds=4) < delay <= timedelta(seconds=6)
     assert waiting.value.message == ("the mail relay has not delivered this notification yet "
                                   "(1 attempt; last: TemporaryDeliveryError: SMTP server "
                                   "unreachable (ConnectionRefusedError))")

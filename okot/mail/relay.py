@@ -64,6 +64,13 @@ def _utc(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=utc_now().tzinfo)
 
 
+def next_attempt(row: Outbox) -> datetime:
+    """When the relay tries ``row`` next (at the earliest: it may be busy)."""
+    if row.last_attempt_at is None:
+        return _utc(row.created_at)
+    return _utc(row.last_attempt_at) + retry_delay(row.attempts)
+
+
 def due_rows(engine: Engine, now: datetime, limit: int = BATCH) -> list[Outbox]:
     """Queued rows that no attempt holds and whose back-off has passed: those never tried
     first (oldest first), then those whose last attempt is longest ago, so a new mail is
@@ -75,8 +82,7 @@ def due_rows(engine: Engine, now: datetime, limit: int = BATCH) -> list[Outbox]:
              .limit(limit))
     with session(engine) as s:
         rows = list(s.scalars(query).all())
-    return [r for r in rows if r.last_attempt_at is None
-            or _utc(r.last_attempt_at) + retry_delay(r.attempts) <= now]
+    return [r for r in rows if next_attempt(r) <= now]
 
 
 def notice_of(row: Outbox) -> Notice:
