@@ -25,7 +25,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.converter import DataConverter, WorkflowSerializationContext
 
 from bench.chaos.driving import Mail, NoAnswer, Trajectory, status
 from okot.temporal import search_attributes as sa
@@ -258,12 +260,25 @@ async def settle(client: Client, engine: Engine, trajs: Sequence[Trajectory],
 
 
 async def task_failures(client: Client, workflow_id: str) -> Counter[str]:
-    """``WorkflowTaskFailed`` events of every run of ``workflow_id``, by cause."""
+    """``WorkflowTaskFailed`` events of every run of ``workflow_id``, by cause and the
+    failure's first line (decoded with the trajectory's key; ids and classes only)."""
     causes: Counter[str] = Counter()
+    converter = client.data_converter.with_context(
+        WorkflowSerializationContext(namespace=client.namespace, workflow_id=workflow_id))
     async for run in client.list_workflows(f"WorkflowId = '{workflow_id}'"):
         history = await client.get_workflow_handle(workflow_id, run_id=run.run_id).fetch_history()
         for event in history.events:
             if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-                cause = event.workflow_task_failed_event_attributes.cause
-                causes[WorkflowTaskFailedCause.Name(cause)] += 1
+                attributes = event.workflow_task_failed_event_attributes
+                cause = WorkflowTaskFailedCause.Name(attributes.cause).removeprefix(
+                    "WORKFLOW_TASK_FAILED_CAUSE_")
+                causes[f"{cause}: {await _failure_line(converter, attributes.failure)}"] += 1
     return causes
+
+
+async def _failure_line(converter: DataConverter, failure: Failure) -> str:
+    try:
+        error = await converter.decode_failure(failure)
+    except Exception as undecodable:  # the key away (database down): say so
+        return f"undecodable failure ({type(undecodable).__name__})"
+    return f"{type(error).__name__}: {str(error).splitlines()[0][:160] if str(error) else ''}"
