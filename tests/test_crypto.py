@@ -131,3 +131,22 @@ async def test_destroyed_key_fails_with_erased_others_still_open(engine: Engine)
     [again] = await codec.encode([plain("new")])
     assert again.metadata[KEY_ID] != gone.metadata[KEY_ID]
     assert await fresh.decode([again]) == [plain("new")]
+
+
+async def test_an_unreachable_key_store_fails_in_one_safe_line(engine: Engine) -> None:
+    from sqlalchemy import create_engine
+
+    from okot.crypto.data_keys import KeyStoreUnavailable
+
+    codec = codec_for(engine, "okot-C-6")
+    [sealed] = await codec.encode([plain(PLANTED)])
+    unreachable = create_engine("postgresql+psycopg://nobody:secret@127.0.0.1:1/none",
+                                connect_args={"connect_timeout": 2})
+    away = EncryptionCodec(DataKeyStore(unreachable, codec.store.keyring)).with_context(
+        WorkflowSerializationContext(namespace="default", workflow_id="okot-C-6"))
+    for attempt in (away.encode([plain("new")]), away.decode([sealed])):
+        with pytest.raises(KeyStoreUnavailable) as failed:
+            await attempt
+        line = str(failed.value)
+        assert line == "data key store: database unavailable: OperationalError", line
+        assert "secret" not in line and "SELECT" not in line

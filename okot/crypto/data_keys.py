@@ -8,7 +8,9 @@ the keyring's active master key and kept in the project's database
   under the new master key, while old ones still open with the old one);
 * :meth:`DataKeyStore.get` is the key a payload names, and raises
   :class:`DataKeyErased` when it was destroyed (``okot case erase``, the
-  retention purge): the payload can never be read again.
+  retention purge): the payload can never be read again;
+* a database failure on the way is :class:`KeyStoreUnavailable`, one safe line (a
+  workflow task that cannot seal its completion fails with it and is retried).
 
 Unwrapped keys are cached in memory for ``cache_seconds`` (another process that
 erases a trajectory is noticed within that time; this process at once).
@@ -20,16 +22,19 @@ import secrets
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
 from okot.crypto import aead
 from okot.crypto.keyring import Keyring
 from okot.db import data_keys as stored
 from okot.db.engine import write
+from okot.db.failures import describe
 
 
 class DataKeyErased(Exception):
@@ -42,6 +47,19 @@ class DataKeyErased(Exception):
         )
         self.key_id = key_id
         self.scope = scope
+
+
+class KeyStoreUnavailable(Exception):
+    """The database that holds the data keys cannot be reached (or failed): try again.
+    Its message is one safe line (the error class and code, never SQL or values)."""
+
+
+@contextmanager
+def _reaching_the_store() -> Iterator[None]:
+    try:
+        yield
+    except SQLAlchemyError as err:
+        raise KeyStoreUnavailable(f"data key store: {describe(err).message}") from None
 
 
 class UnknownDataKey(Exception):
@@ -119,14 +137,17 @@ class DataKeyStore:
         if key is not None:
             return key
         master_id = self.keyring.active_id
-        row = stored.find_usable(self.engine, scope, master_id)
+        with _reaching_the_store():
+            row = stored.find_usable(self.engine, scope, master_id)
         if row is not None and row.wrapped is not None:
             key = self._unwrap(row.id, scope, master_id, row.wrapped)
         else:
             key_id = f"dk-{secrets.token_hex(12)}"
             secret = aead.new_key()
             master_id, wrapped = self.keyring.wrap(secret, _aad(key_id, scope))
-            stored.insert(self.engine, stored.StoredKey(key_id, scope, master_id, wrapped, None))
+            with _reaching_the_store():
+                stored.insert(self.engine,
+                              stored.StoredKey(key_id, scope, master_id, wrapped, None))
             key = DataKey(key_id, scope, master_id, secret)
         self._current[scope] = key.id
         return self._remember(key)
@@ -136,7 +157,8 @@ class DataKeyStore:
         key = self._cached(key_id)
         if key is not None:
             return key
-        row = stored.find(self.engine, key_id)
+        with _reaching_the_store():
+            row = stored.find(self.engine, key_id)
         if row is None:
             raise UnknownDataKey(key_id)
         if row.wrapped is None:
