@@ -1,9 +1,12 @@
-"""The append-only register of recorded histories: tests/histories/MANIFEST.
+"""The append-only register of recorded histories: the manifests in tests/histories.
 
 Every recorded history (``<version>/<name>.json``) has one line
-``<sha256>  <version>/<name>.json`` (the ``sha256sum`` format). Histories are
-the only guard that trajectories running for years still replay, so a listed
-history is never edited, regenerated or deleted, and the manifest only grows.
+``<sha256>  <version>/<name>.json`` (the ``sha256sum`` format) in a manifest:
+``tests/histories/MANIFEST`` for 0.1.0 and 0.2.0 (frozen), and from 0.3.0 on the
+version folder's own ``<version>/MANIFEST``, so that a released version's folder,
+manifest included, never changes again. Histories are the only guard that
+trajectories running for years still replay, so a listed history is never edited,
+regenerated or deleted, and a manifest only grows while its version is developed.
 """
 
 from __future__ import annotations
@@ -42,13 +45,29 @@ def read_manifest(manifest: Path = MANIFEST) -> list[tuple[str, str]]:
     return entries
 
 
+def manifests(root: Path = HISTORIES) -> list[Path]:
+    """The top-level manifest (0.1.0, 0.2.0) and each version folder's own."""
+    top = root / MANIFEST.name
+    return [*([top] if top.exists() else []), *sorted(root.glob(f"*/{MANIFEST.name}"))]
+
+
+def read_manifests(root: Path = HISTORIES) -> list[tuple[str, str]]:
+    """(sha256, relative path) of every manifest's lines, in order."""
+    return [entry for manifest in manifests(root) for entry in read_manifest(manifest)]
+
+
+def manifest_for(path: Path) -> Path:
+    """Where a history's line goes: its version folder's own manifest."""
+    return path.parent / MANIFEST.name
+
+
 def recorded_files(root: Path = HISTORIES) -> list[Path]:
     """Every history on disk, in every version folder."""
     return sorted(root.glob("*/*.json"))
 
 
 def append(path: Path, root: Path = HISTORIES) -> None:
-    with (root / MANIFEST.name).open("a") as out:
+    with manifest_for(path).open("a") as out:
         out.write(manifest_line(path, root))
 
 
