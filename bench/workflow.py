@@ -64,6 +64,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from bench import paths
 from bench.bare import BareTrajectory
 from okot.crypto.keyring import new_keyring, write_keyring
 from okot.db.engine import (
@@ -85,9 +86,7 @@ from okot.domain.messages import (
     RecordEnd,
     RecordInfo,
     RecordPrecheck,
-    RecordProgress,
     RecordScreening,
-    ScheduleIntake,
     SubmitCandidacy,
 )
 from okot.domain.status import (
@@ -146,21 +145,7 @@ def today() -> date:
 
 def happy_path(day: date) -> list[Message]:
     """The 11 milestones of a registered jobseeker's path to a passed training."""
-    return [
-        RecordInfo(actor=MED, date=day, channel="info_session"),
-        RecordPrecheck(actor=CW, conditions_met=True, twe_active=False, study_level="graduaat"),
-        SubmitCandidacy(actor=CW, programme="Verpleegkunde", study_level="graduaat",
-                        school="HBO5 Gent", channel="training_guide", mediator=MED.id),
-        GiveAgreement(actor=CW),
-        ConfirmHandover(actor=CW, date=day, channel="phone"),
-        ScheduleIntake(actor=MED, date=day + timedelta(days=7)),
-        RecordScreening(actor=MED, approved=True, start_date=day + timedelta(days=14),
-                        location="Gent"),
-        ConfirmStart(actor=MED, date=day, location="Gent", expected_end=add_months(day, 34)),
-        RecordProgress(actor=MED, date=day, note="Goed op weg, eerste examens behaald"),
-        RecordEnd(actor=MED, result="passed", date=day),
-        AgreeFollowUp(actor=CW, lead="vdab", plan="Sollicitatietraining"),
-    ]
+    return paths.happy_path(day, CW, MED)
 
 
 Step = tuple[float, Callable[[date], Message]]

@@ -27,24 +27,14 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from bench import paths
 from bench.chaos.stack import CASEWORKERS, MEDIATORS, OCMW, TEAMLEAD, email_of
 from okot.domain import journey
-from okot.domain.calendar import add_months, local_date
+from okot.domain.calendar import local_date
 from okot.domain.changes import Accepted
 from okot.domain.keys import Keys
 from okot.domain.messages import (
-    AgreeFollowUp,
-    ConfirmHandover,
-    ConfirmStart,
-    GiveAgreement,
     Message,
-    RecordEnd,
-    RecordInfo,
-    RecordPrecheck,
-    RecordProgress,
-    RecordScreening,
-    ScheduleIntake,
-    SubmitCandidacy,
 )
 from okot.domain.status import Notice, OpenTrajectory, TrajectoryStatus
 from okot.domain.values import Actor, Role, Stage
@@ -246,22 +236,7 @@ def new_trajectory(scenario: str, index: int, rng: random.Random, **request: Any
 
 def happy_path(t: Trajectory, day: date) -> list[Message]:
     """The 11 milestones from the info talk to the follow-up (about 6 mails)."""
-    cw, med = t.caseworker, t.mediator
-    return [
-        RecordInfo(actor=cw, date=day, channel="info_session"),
-        RecordPrecheck(actor=cw, conditions_met=True, twe_active=False, study_level="graduaat"),
-        SubmitCandidacy(actor=cw, programme="Verpleegkunde", study_level="graduaat",
-                        school="HBO5 Gent", channel="training_guide", mediator=med.id),
-        GiveAgreement(actor=cw),
-        ConfirmHandover(actor=cw, date=day, channel="phone"),
-        ScheduleIntake(actor=med, date=day + timedelta(days=7)),
-        RecordScreening(actor=med, approved=True, start_date=day + timedelta(days=14),
-                        location="Gent"),
-        ConfirmStart(actor=med, date=day, location="Gent", expected_end=add_months(day, 34)),
-        RecordProgress(actor=med, date=day, note="Goed op weg, eerste examens behaald"),
-        RecordEnd(actor=med, result="passed", date=day),
-        AgreeFollowUp(actor=cw, lead="vdab", plan="Sollicitatietraining"),
-    ]
+    return paths.happy_path(day, t.caseworker, t.mediator)
 
 
 async def drive(client: Client, t: Trajectory, messages: list[Message],
