@@ -82,6 +82,8 @@ class BareTrajectory:
     confirm_start_signal = _signal(MessageName.CONFIRM_START)
     record_progress = _update(MessageName.RECORD_PROGRESS)
     record_progress_signal = _signal(MessageName.RECORD_PROGRESS)
+    report_stopped = _update(MessageName.REPORT_STOPPED)
+    report_stopped_signal = _signal(MessageName.REPORT_STOPPED)
     record_end = _update(MessageName.RECORD_END)
     record_end_signal = _signal(MessageName.RECORD_END)
     agree_follow_up = _update(MessageName.AGREE_FOLLOW_UP)
