@@ -468,17 +468,34 @@ def test_list_fits_80_columns_and_wide_shows_every_column(
         assert value in wide_cells
 
 
-def test_okot_starts_without_temporal_the_database_or_the_dev_stack() -> None:
+def test_okot_starts_without_temporal_the_database_or_the_dev_stack(tmp_path: Path) -> None:
     """`okot --help` and command parsing stay fast: the heavy packages are imported by
-    the commands that use them (bench/cli.py times it)."""
+    the commands that use them (bench/cli.py times it). The reads of `okot caseload` and
+    of a payload's data key (`okot status`) on a database at head import neither alembic
+    nor sqlmodel and its ORM (okot.db.light_tables)."""
     import subprocess
     import sys
+
+    from okot.db.engine import create_engine_for, upgrade
+
+    def loaded(heavy: list[str], code: str) -> str:
+        code += f"; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, cwd=Path(__file__).resolve().parent.parent)
+        return done.stdout.strip()
 
     heavy = ["temporalio", "sqlalchemy", "alembic", "cryptography", "structlog", "holidays",
              "pydantic_settings", "jinja2", "httpx", "uvicorn", "workflows", "activities",
              "okot_dev.devstack"]
-    code = ("import sys; from okot.cli.app import app; "
-            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, cwd=Path(__file__).resolve().parent.parent)
-    assert done.stdout.strip() == ""
+    assert loaded(heavy, "import sys; from okot.cli.app import app") == ""
+
+    url = f"sqlite:///{tmp_path / 'okot.db'}"
+    engine = create_engine_for(url)
+    upgrade(engine)
+    engine.dispose()
+    reads = ("import sys; from okot.db.engine import get_engine, prepare_database; "
+             "from okot.db.caseload import caseload; from okot.db import data_keys; "
+             f"engine = get_engine({url!r}); prepare_database(engine); "
+             "assert caseload(engine, 'cw-anna') == []; "
+             "assert data_keys.find(engine, 'dk-none') is None")
+    assert loaded(["alembic", "sqlmodel", "sqlalchemy.orm", "okot.db.tables"], reads) == ""

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from okot.db.tables import STAFF, TRAJECTORY
+from okot.db.light_tables import STAFF_READ, TRAJECTORY_READ
 from okot.domain.calendar import (
     local_date,
     working_days_between,
@@ -59,13 +59,13 @@ def caseload(
     caseworkers in their team (staff directory column ``teamlead``).
     """
     role = Role(role)
-    t = TRAJECTORY.c
+    t = TRAJECTORY_READ.c
     if role is Role.CASEWORKER:
         person = t.caseworker == staff_id
     elif role is Role.MEDIATOR:
         person = t.mediator == staff_id
     elif role is Role.TEAMLEAD:
-        person = t.caseworker.in_(select(STAFF.c.id).where(STAFF.c.teamlead == staff_id))
+        person = t.caseworker.in_(select(STAFF_READ.c.id).where(STAFF_READ.c.teamlead == staff_id))
     else:
         raise ValueError("a caseload is a caseworker's, a mediator's or a teamlead's")
     query = (
@@ -108,7 +108,7 @@ def overdue_details(engine: Engine, workflow_ids: list[str]) -> dict[str, Overdu
     whose rows come from Temporal visibility); workflows not overdue are left out."""
     if not workflow_ids:
         return {}
-    t = TRAJECTORY.c
+    t = TRAJECTORY_READ.c
     query = (
         select(t.workflow_id, t.overdue_kind, t.overdue_since, t.overdue_from)
         .where(t.workflow_id.in_(workflow_ids), t.overdue.is_(True))

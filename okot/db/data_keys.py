@@ -12,8 +12,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from okot.db.engine import get_engine, prepare_database, write
-from okot.db.tables import DATA_KEY
+from okot.db.light_tables import DATA_KEY_READ
 from okot.settings import get_settings
+
+# Reads use the core DATA_KEY_READ; the writes import the sqlmodel table (okot.db.tables)
+# where they run: decoding a payload (`okot status`) does not build every model.
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ def _stored(row: object) -> StoredKey:
 
 
 def insert(engine: Engine, key: StoredKey) -> None:
+    from okot.db.tables import DATA_KEY
+
     with write(engine) as conn:
         conn.execute(DATA_KEY.insert().values(
             id=key.id, scope=key.scope, master_key_id=key.master_key_id,
@@ -43,15 +48,15 @@ def insert(engine: Engine, key: StoredKey) -> None:
 
 def find(engine: Engine, key_id: str) -> StoredKey | None:
     with engine.connect() as conn:
-        row = conn.execute(select(DATA_KEY).where(DATA_KEY.c.id == key_id)).first()
+        row = conn.execute(select(DATA_KEY_READ).where(DATA_KEY_READ.c.id == key_id)).first()
     return None if row is None else _stored(row)
 
 
 def find_usable(engine: Engine, scope: str, master_key_id: str) -> StoredKey | None:
     """The newest live key of ``scope`` wrapped by ``master_key_id``."""
-    c = DATA_KEY.c
+    c = DATA_KEY_READ.c
     query = (
-        select(DATA_KEY)
+        select(DATA_KEY_READ)
         .where(c.scope == scope, c.master_key_id == master_key_id, c.wrapped.is_not(None))
         .order_by(c.created_at.desc(), c.id.desc())
         .limit(1)
@@ -62,7 +67,10 @@ def find_usable(engine: Engine, scope: str, master_key_id: str) -> StoredKey | N
 
 
 def destroy(conn: Connection, scopes: Iterable[str] | ColumnElement[bool]) -> int:
-    """Destroy every live data key of ``scopes`` (ids, or a condition on ``scope``)."""
+    """Destroy every live data key of ``scopes`` (ids, or a condition on ``scope`` of
+    :data:`okot.db.tables.DATA_KEY`)."""
+    from okot.db.tables import DATA_KEY
+
     c = DATA_KEY.c
     where = scopes if isinstance(scopes, ColumnElement) else c.scope.in_(list(scopes))
     result = conn.execute(

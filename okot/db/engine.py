@@ -8,7 +8,8 @@ managed by alembic, run programmatically from ``okot/migrations`` (no
 * :func:`upgrade` brings a database to head (``okot db upgrade``);
 * :func:`prepare_database` is what the worker and the CLI call at start: SQLite
   is brought to head automatically, PostgreSQL is only checked and refused with
-  a clear message when it is behind.
+  a clear message when it is behind. A database already at head costs one query
+  and no alembic import (:func:`at_head`): the CLI's read commands do not pay for it.
 """
 
 from __future__ import annotations
@@ -17,18 +18,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlmodel import Session
+from sqlalchemy.exc import DBAPIError
 
 from okot.logging import get_logger
 from okot.settings import get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlmodel import Session
+
+# alembic and sqlmodel (the ORM) are imported where they are used: a command that only
+# reads the database at head imports neither.
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 UPGRADE_HINT = "run `okot db upgrade`"
@@ -103,6 +107,8 @@ def get_engine(url: str | None = None) -> Engine:
 
 def session(engine: Engine) -> Session:
     """A sqlmodel session on ``engine`` (use as a context manager)."""
+    from sqlmodel import Session
+
     return Session(engine, expire_on_commit=False)
 
 
@@ -124,6 +130,8 @@ def write(engine: Engine) -> Iterator[Connection]:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """The alembic configuration, built in code (works from any working directory)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
@@ -133,6 +141,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:  # pragma: no cover - the package always ships its migrations
         raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
@@ -141,15 +151,19 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (``None``: no schema yet)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Bring the database to ``revision`` (default head); returns (before, after)."""
+    from alembic import command
+
     before = current_revision(engine)
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), revision)
+    with write(engine) as conn:  # SQLite: BEGIN IMMEDIATE, so a second process migrating
+        command.upgrade(alembic_config(conn), revision)  # at the same time waits its turn
     after = current_revision(engine)
     log.info("database upgraded", dialect=engine.dialect.name, before=before, after=after)
     return before, after
@@ -157,6 +171,8 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
 
 def check_at_head(engine: Engine) -> None:
     """Raise :class:`DatabaseNotReady` unless the database is at head."""
+    from alembic.script import ScriptDirectory
+
     head = head_revision()
     current = current_revision(engine)
     if current == head:
@@ -172,13 +188,36 @@ def check_at_head(engine: Engine) -> None:
     )
 
 
+def shipped_head() -> str:
+    """The newest revision among the migrations shipped with this code, from their file
+    names (``0006_overdue_explained.py``: revision ``0006``) without loading alembic;
+    ``tests/test_database_schema.py`` checks it is alembic's :func:`head_revision`."""
+    versions = (path.name.partition("_")[0] for path in (MIGRATIONS_DIR / "versions").iterdir())
+    return max(v for v in versions if v.isdigit())
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the database is at this code's head: one query on ``alembic_version``
+    (``False`` too when the query fails: no schema yet, or any other trouble, which
+    :func:`prepare_database` then meets and reports through alembic)."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    except DBAPIError:
+        return False
+    return [tuple(row) for row in rows] == [(shipped_head(),)]
+
+
 def prepare_database(engine: Engine) -> None:
     """Make sure the schema is usable before the worker or the CLI starts.
 
     SQLite (the embedded default) is brought to head without asking. Any other
     database must already be at head: a database that is behind is refused with
     a :class:`DatabaseNotReady` (a ``RuntimeError``) naming ``okot db upgrade``.
+    A database at head is only checked (:func:`at_head`), without alembic.
     """
+    if at_head(engine):
+        return
     if is_sqlite(engine):
         if current_revision(engine) != head_revision():
             upgrade(engine)
