@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.chaos.accounting import mail_row, resent_across_kill
+from bench.chaos.accounting import BY_THE_SERVER, by_the_workflow, mail_row, resent_across_kill
 from bench.chaos.driving import Mail, Trajectory, happy_path, new_trajectory
 from bench.chaos.hostile import CLOSING, Payload, hostile, unclear
 from okot.domain import journey
@@ -109,3 +109,13 @@ def test_hostile_payloads_are_json_and_never_close_a_trajectory() -> None:
         decision = journey.decide(t.model, message, NOW)
         assert not (isinstance(decision, Accepted) and decision.status.stage.value == "closed"), p
     assert {"1 MB string", "unicode", "far date", "register number", "missing actor"} <= kinds
+
+
+def test_only_the_workflows_own_task_failures_gate() -> None:
+    from collections import Counter
+
+    failures = Counter({f"FORCE_CLOSE_COMMAND {BY_THE_SERVER}": 2,
+                        "WORKFLOW_WORKER_UNHANDLED_FAILURE: ValueError: boom": 1})
+    assert by_the_workflow(failures) == Counter(
+        {"WORKFLOW_WORKER_UNHANDLED_FAILURE: ValueError: boom": 1})
+    assert not by_the_workflow(Counter({f"FORCE_CLOSE_COMMAND {BY_THE_SERVER}": 3}))

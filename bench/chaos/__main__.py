@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.chaos.accounting import (
     Row,
     audit_row,
+    by_the_workflow,
     caught_mails,
     mail_row,
     print_table,
@@ -99,7 +100,7 @@ async def run(plan: Plan, seed: int, tmp: Path, postgres: str, only: set[str],
             for t in trajs:
                 failures += await task_failures(client, t.workflow_id)
             if trajs[0].scenario == "hostile":
-                task_failed = failures
+                task_failed = by_the_workflow(failures)
             notes += why + [f"{name}: {n}" for n in seen.notes] + [
                 f"{name}: workflow task failures: {sum(failures.values())}"
                 + (f" ({', '.join(f'{k} {v}' for k, v in failures.items())})" if failures else "")]

@@ -272,8 +272,23 @@ async def task_failures(client: Client, workflow_id: str) -> Counter[str]:
                 attributes = event.workflow_task_failed_event_attributes
                 cause = WorkflowTaskFailedCause.Name(attributes.cause).removeprefix(
                     "WORKFLOW_TASK_FAILED_CAUSE_")
+                if attributes.identity == SERVER:
+                    causes[f"{cause} {BY_THE_SERVER}"] += 1
+                    continue
                 causes[f"{cause}: {await _failure_line(converter, attributes.failure)}"] += 1
     return causes
+
+
+SERVER = "history-service"
+BY_THE_SERVER = "(by the server)"
+"""A workflow task the server failed itself, e.g. ``FORCE_CLOSE_COMMAND`` when Signals
+that came in while the task ran filled its buffer (Temporal's buffered-events limits:
+a few 1 MB Signals): the task runs again at once with them; not the workflow's code."""
+
+
+def by_the_workflow(failures: Counter[str]) -> Counter[str]:
+    """The workflow task failures of the worker's own making (those that gate)."""
+    return Counter({k: v for k, v in failures.items() if not k.endswith(BY_THE_SERVER)})
 
 
 async def _failure_line(converter: DataConverter, failure: Failure) -> str:
