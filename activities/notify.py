@@ -45,6 +45,8 @@ CLAIM = timedelta(seconds=90)
 """How long one attempt may hold a notice (longer than the activity's 60 s)."""
 RELAY_WAIT = timedelta(seconds=45)
 """How long one attempt waits for the relay (the activity's start-to-close is 60 s)."""
+RELAY_SILENT = timedelta(minutes=1)
+"""A queued notice no relay has tried for this long: the failure asks whether one runs."""
 RELAY_POLL = 0.2
 RELAY_POLL_MAX = 2.0
 """Seconds between two looks at the row while waiting for the relay."""
@@ -145,4 +147,7 @@ class NotifyActivities:
             tries = f"{row.attempts} attempt{'s' if row.attempts != 1 else ''}"
             waiting += f" ({tries}; last: {row.last_error or 'unknown'})"
             again = max(again, next_attempt(row) - utc_now() + timedelta(seconds=1))
+        elif utc_now() - next_attempt(row) > RELAY_SILENT:
+            waiting += (f" (queued {int((utc_now() - next_attempt(row)).total_seconds())} s "
+                        "ago, never tried: is `okot outbox relay` running?)")
         raise ApplicationError(waiting, type="AwaitingRelay", next_retry_delay=again)

@@ -49,6 +49,11 @@ def _age(engine: Engine, outbox_id: int, **by: timedelta) -> None:
         conn.execute(update(OUTBOX).where(OUTBOX.c.id == outbox_id).values(**values))
 
 
+def waiting_id(engine: Engine) -> int:
+    (row,) = outbox.list_notifications(engine)
+    return int(row.id or 0)
+
+
 def test_retry_delay_doubles_from_five_seconds_to_ten_minutes() -> None:
     assert [retry_delay(n).total_seconds() for n in (0, 1, 2, 3, 7, 8, 50)] == [
         0, 5, 10, 20, 320, 600, 600]
@@ -178,6 +183,13 @@ async def test_the_activity_comes_back_after_a_while_when_the_relay_is_slow(
     assert waiting.value.type == "AwaitingRelay"
     assert waiting.value.message == "the mail relay has not delivered this notification yet"
     assert waiting.value.next_retry_delay == timedelta(seconds=1)
+    _age(directory, waiting_id(directory), created_at=timedelta(minutes=2))
+    with pytest.raises(ApplicationError) as silent:  # no relay for minutes: ask
+        await ActivityEnvironment().run(NotifyActivities(directory, relay=True).notify,
+                                        _request(key="k-0"))
+    assert silent.value.message.startswith(
+        "the mail relay has not delivered this notification yet (queued 12")
+    assert silent.value.message.endswith("s ago, never tried: is `okot outbox relay` running?)")
 
 
 async def test_the_activity_asks_to_be_retried_after_the_relays_next_attempt(
