@@ -150,3 +150,27 @@ async def test_an_unreachable_key_store_fails_in_one_safe_line(engine: Engine) -
         line = str(failed.value)
         assert line == "data key store: database unavailable: OperationalError", line
         assert "secret" not in line and "SELECT" not in line
+
+
+async def test_cached_keys_serve_while_the_key_store_is_unreachable(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sqlalchemy import create_engine
+
+    import okot.crypto.data_keys as data_keys
+    from okot.crypto.data_keys import KeyStoreUnavailable
+
+    codec = codec_for(engine, "okot-C-7", cache_seconds=0)  # every use asks the database
+    [sealed] = await codec.encode([plain(PLANTED)])
+    codec.store.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none",
+                                       connect_args={"connect_timeout": 2})
+    assert await codec.decode([sealed]) == [plain(PLANTED)]  # a database outage: cached
+    [again] = await codec.encode([plain("during the outage")])
+    assert again.metadata[KEY_ID] == sealed.metadata[KEY_ID]
+    other = codec.with_context(WorkflowSerializationContext(namespace="default",
+                                                            workflow_id="okot-C-8"))
+    with pytest.raises(KeyStoreUnavailable):  # a key it never had: no way
+        await other.encode([plain("new trajectory")])
+    monkeypatch.setattr(data_keys, "STALE_WHILE_UNREACHABLE", 0.0)
+    with pytest.raises(KeyStoreUnavailable):  # too old to serve
+        await codec.decode([sealed])

@@ -13,7 +13,9 @@ the keyring's active master key and kept in the project's database
   workflow task that cannot seal its completion fails with it and is retried).
 
 Unwrapped keys are cached in memory for ``cache_seconds`` (another process that
-erases a trajectory is noticed within that time; this process at once).
+erases a trajectory is noticed within that time; this process at once), and serve
+for up to :data:`STALE_WHILE_UNREACHABLE` longer while the key database cannot be
+reached.
 """
 
 from __future__ import annotations
@@ -84,6 +86,12 @@ def _aad(key_id: str, scope: str) -> bytes:
     return f"okot-data-key:{key_id}:{scope}".encode()
 
 
+STALE_WHILE_UNREACHABLE = 3600.0
+"""Seconds a cached key keeps serving while the key database cannot be reached (a
+database outage then fails no workflow task of a trajectory active in the last hour;
+an erasure needs that database, so none happens meanwhile through it)."""
+
+
 class DataKeyStore:
     def __init__(self, engine: Engine, keyring: Keyring, *, cache_seconds: float = 60.0) -> None:
         self.engine = engine
@@ -100,6 +108,15 @@ class DataKeyStore:
         with self._lock:
             hit = self._by_id.get(key_id)
             if hit is None or time.monotonic() - hit[0] > self.cache_seconds:
+                return None
+            return hit[1]
+
+    def _stale(self, key_id: str) -> DataKey | None:
+        """A cached key past ``cache_seconds`` but within :data:`STALE_WHILE_UNREACHABLE`:
+        served only while the key database cannot be reached."""
+        with self._lock:
+            hit = self._by_id.get(key_id)
+            if hit is None or time.monotonic() - hit[0] > STALE_WHILE_UNREACHABLE:
                 return None
             return hit[1]
 
@@ -137,8 +154,15 @@ class DataKeyStore:
         if key is not None:
             return key
         master_id = self.keyring.active_id
-        with _reaching_the_store():
-            row = stored.find_usable(self.engine, scope, master_id)
+        try:
+            with _reaching_the_store():
+                row = stored.find_usable(self.engine, scope, master_id)
+        except KeyStoreUnavailable:
+            key_id = self._current.get(scope)
+            stale = None if key_id is None else self._stale(key_id)
+            if stale is None or stale.master_key_id != master_id:
+                raise
+            return stale
         if row is not None and row.wrapped is not None:
             key = self._unwrap(row.id, scope, master_id, row.wrapped)
         else:
@@ -157,8 +181,14 @@ class DataKeyStore:
         key = self._cached(key_id)
         if key is not None:
             return key
-        with _reaching_the_store():
-            row = stored.find(self.engine, key_id)
+        try:
+            with _reaching_the_store():
+                row = stored.find(self.engine, key_id)
+        except KeyStoreUnavailable:
+            stale = self._stale(key_id)
+            if stale is None:
+                raise
+            return stale
         if row is None:
             raise UnknownDataKey(key_id)
         if row.wrapped is None:
