@@ -2,8 +2,9 @@
 
 Every recorded history (``<version>/<name>.json``) has one line
 ``<sha256>  <version>/<name>.json`` (the ``sha256sum`` format) in a manifest:
-``tests/histories/MANIFEST`` for 0.1.0 and 0.2.0 (frozen), and from 0.3.0 on the
-version folder's own ``<version>/MANIFEST``, so that a released version's folder,
+``tests/histories/MANIFEST``, frozen as it was when the version folders got their own
+(0.1.0, 0.2.0 and the first two 0.3.0 histories), and for every history recorded since
+the version folder's own ``<version>/MANIFEST``, so that a released version's folder,
 manifest included, never changes again. Histories are the only guard that
 trajectories running for years still replay, so a listed history is never edited,
 regenerated or deleted, and a manifest only grows while its version is developed.
