@@ -15,6 +15,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -110,3 +111,15 @@ async def task_queue() -> AsyncIterator[str]:
 @pytest.fixture
 def case_id() -> str:
     return f"C-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def api(dev_env: WorkflowEnvironment, engine: Engine, task_queue: str
+              ) -> AsyncIterator[Any]:
+    """The web app on a dev server with a worker (the web tests' way in; web_helpers.Api)."""
+    from web_helpers import api_on
+    from workflow_helpers import running_worker
+
+    async with running_worker(dev_env.client, engine, task_queue), \
+            api_on(dev_env.client, engine, task_queue) as web:
+        yield web

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from cli_helpers import wait_for
 from sqlalchemy import update
-from sqlalchemy.engine import Engine
-from temporalio.testing import WorkflowEnvironment
-from web_helpers import Api, api_on
-from workflow_helpers import running_worker
+from web_helpers import Api
 
 from okot.db.tables import API_TOKEN
 from okot.db.tokens import create_token, revoke_token
 from okot.domain.calendar import local_date
 
 TODAY = local_date(datetime.now(UTC))
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, engine: Engine, task_queue: str
-              ) -> AsyncIterator[Api]:
-    async with running_worker(dev_env.client, engine, task_queue), \
-            api_on(dev_env.client, engine, task_queue) as api:
-        yield api
 
 
 async def open_case(api: Api, case_id: str, **over: Any) -> dict[str, Any]:

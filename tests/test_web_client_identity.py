@@ -3,14 +3,9 @@ encrypted client register, never into the workflow, and shows to authorized call
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from privacy_helpers import history_bytes, raw_history
-from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
-from web_helpers import Api, api_on, session_cookie
-from workflow_helpers import running_worker
+from web_helpers import Api, session_cookie
 
 from okot.db.clients import client_of
 from okot.domain.values import workflow_id_for
@@ -19,14 +14,6 @@ from okot.web.sessions import COOKIE
 CSRF = "test-csrf-token"
 NAME = "Zoë Plantnaam-Qx"
 NUMBER = "VDAB-778899"
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, engine: Engine, task_queue: str
-              ) -> AsyncIterator[Api]:
-    async with running_worker(dev_env.client, engine, task_queue), \
-            api_on(dev_env.client, engine, task_queue) as api:
-        yield api
 
 
 async def test_api_open_with_identity_shows_it_to_the_case_only(

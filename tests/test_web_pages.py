@@ -5,28 +5,15 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from sqlalchemy.engine import Engine
-from temporalio.testing import WorkflowEnvironment
 from test_web_api import to_screening
-from web_helpers import Api, api_on, session_cookie
-from workflow_helpers import running_worker
+from web_helpers import Api, session_cookie
 
 from okot.domain.calendar import local_date
 from okot.web.sessions import COOKIE
 
 CSRF = "test-csrf-token"
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, engine: Engine, task_queue: str
-              ) -> AsyncIterator[Api]:
-    async with running_worker(dev_env.client, engine, task_queue), \
-            api_on(dev_env.client, engine, task_queue) as api:
-        yield api
 
 
 def as_(api: Api, staff_id: str) -> None:

@@ -6,27 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from sqlalchemy.engine import Engine
-from temporalio.testing import WorkflowEnvironment
 from test_web_api import TODAY, open_case, status, to_screening
 from test_web_pages import CSRF, as_
-from web_helpers import Api, api_on
-from workflow_helpers import running_worker
+from web_helpers import Api
 
 from okot.domain.calendar import add_working_days
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, engine: Engine, task_queue: str
-              ) -> AsyncIterator[Api]:
-    async with running_worker(dev_env.client, engine, task_queue), \
-            api_on(dev_env.client, engine, task_queue) as api:
-        yield api
 
 
 async def until(api: Api, case_id: str, ok: Any, who: str = "cw-anna") -> dict[str, Any]:
