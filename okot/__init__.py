@@ -1,3 +1,3 @@
 """okot-flow: OCMW clients' OKOT trajectories as durable Temporal workflows."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

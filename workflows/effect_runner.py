@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from okot.domain.values import SystemEvent
 
 from workflows import effects
+from workflows.patches import RunPatches
 
 RUN_SCOPED_KEYS = "run-scoped-keys"
 """Patch: keys scoped by the trajectory id (the first execution's run id)."""
@@ -68,7 +69,6 @@ deadline's timer kept until the deadline changes, and an Update answered with a
 MAX_BATCH = 50
 """Events recorded by one ``record_events`` call, at most."""
 QUIET_TASKS = 3  # lean runs: short timers at most before continue-as-new (see quiesce)
-
 Changed = Callable[[], None]
 
 
@@ -368,25 +368,25 @@ class SerialEffects:
         return None  # not tracked: these runs publish no OkotAttention
 
 
-def keys_for(request: OpenTrajectory) -> Keys:
+def keys_for(request: OpenTrajectory, patches: RunPatches) -> Keys:
     """The trajectory's keys: carried, or decided once when it opens: scoped by the first
     execution's run id (kept by continue-as-new and Reset), or, in trajectories opened
     before that patch, the legacy scheme they wrote their rows under."""
     carried, info = request.carried, workflow.info()
     if carried is not None:
         return carried.keys or Keys.legacy(info.workflow_id, request.case_id)
-    if workflow.patched(RUN_SCOPED_KEYS):
+    if patches.has(RUN_SCOPED_KEYS):
         return Keys.run_scoped(info.first_execution_run_id or info.run_id)
     return Keys.legacy(info.workflow_id, request.case_id)
 
 
-def effects_for(
-    request: OpenTrajectory, keys: Keys, *, record_failed: effects.RecordFailed,
-    notification_failed: effects.NotificationFailed, changed: Changed,
-) -> EffectRunner | SerialEffects:
+def effects_for(request: OpenTrajectory, keys: Keys, patches: RunPatches, *,
+                record_failed: effects.RecordFailed,
+                notification_failed: effects.NotificationFailed,
+                changed: Changed) -> EffectRunner | SerialEffects:
     """How this run carries out its effects (decided when it starts), resuming what the
     previous run carried."""
-    if not workflow.patched(INDEPENDENT_EFFECTS):
+    if not patches.has(INDEPENDENT_EFFECTS):
         return SerialEffects(keys, record_failed=record_failed,
                              notification_failed=notification_failed)
     carried = request.carried
@@ -396,5 +396,5 @@ def effects_for(
         stuck=carried.stuck if carried else (),
         attention_after=timedelta(seconds=request.attention_after_seconds),
         record_failed=record_failed, notification_failed=notification_failed, changed=changed,
-        lean=workflow.patched(LEAN_EFFECTS),
+        lean=patches.has(LEAN_EFFECTS),
     )

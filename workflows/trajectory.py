@@ -49,11 +49,11 @@ from workflows.decisions import ValidatedDecisions
 from workflows.effect_runner import EffectRunner, SerialEffects, effects_for, keys_for
 from workflows.handlers import message_signal as _signal
 from workflows.handlers import message_update as _update
+from workflows.patches import RunPatches, run_patches
 
-PER_CASE_PATCH = "per-case-authorization"
-PER_CASE_RUNNING_PATCH = "per-case-authorization-running"
-"""Patches for the per-case authorization rule: from the start of a run, and
-for a run that started before it (from its first message handled afresh)."""
+PER_CASE_PATCH, PER_CASE_RUNNING_PATCH = "per-case-authorization", "per-case-authorization-running"
+"""Per-case authorization: from a run's start, or from the first message a run started
+before it handles afresh. Patches since 0.4.0: :mod:`workflows.patches`."""
 
 TIMELINE_LIMIT = 2000
 """Newest timeline entries kept in the workflow; the database keeps them all."""
@@ -79,6 +79,7 @@ class OkotTrajectory:
         self._per_case = False  # see _check_per_case
         self._size_bound = False
         self._timer, self._decisions = DeadlineTimer(), ValidatedDecisions()  # (lean effects)
+        self._patches = RunPatches(baseline=False)  # asked first, when the run starts
         self._request: OpenTrajectory  # these four stay unset while self._invalid
         self._status: TrajectoryStatus
         self._keys: Keys
@@ -88,10 +89,11 @@ class OkotTrajectory:
             self._status = journey.open_trajectory(request, workflow.now())
             carried = request.carried
             self._timeline = list(carried.timeline) if carried else []
-            self._keys = keys_for(request)
-            self._effects = effects_for(request, self._keys, record_failed=self._record_failed,
-                                        notification_failed=self._notification_failed,
-                                        changed=self._effects_changed)
+            self._patches = run_patches()
+            self._keys = keys_for(request, self._patches)
+            self._effects = effects_for(
+                request, self._keys, self._patches, record_failed=self._record_failed,
+                notification_failed=self._notification_failed, changed=self._effects_changed)
 
     # ------------------------------------------------------------------ main loop
 
@@ -101,8 +103,8 @@ class OkotTrajectory:
             workflow.logger.warning("invalid start input: workflow failed")
             raise ApplicationError(self._invalid, type="InvalidInput", non_retryable=True)
         request = self._request
-        self._per_case = workflow.patched(PER_CASE_PATCH)
-        self._size_bound = workflow.patched(HISTORY_SIZE_PATCH)
+        self._per_case = self._patches.has(PER_CASE_PATCH)
+        self._size_bound = self._patches.has(HISTORY_SIZE_PATCH)
         if request.carried is None:
             self._start_rules()
             self._append(
@@ -191,11 +193,7 @@ class OkotTrajectory:
     def _start_rules(self) -> None:
         """A new trajectory runs under the newest rules whose patch this run has (a
         history recorded before that release has not: it replays under its own)."""
-        version = rules_versions.FIRST
-        for candidate in sorted(rules_versions.START_PATCHES, reverse=True):
-            if workflow.patched(rules_versions.START_PATCHES[candidate]):
-                version = candidate
-                break
+        version = self._patches.rules_version()
         if version != self._status.rules_version:
             self._status = self._status.model_copy(update={"rules_version": version})
 
