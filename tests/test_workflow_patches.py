@@ -8,12 +8,13 @@ import base64
 import json
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.testing import WorkflowEnvironment
 from workflow_helpers import CW, MED, Driver, running_worker
 
+from okot.db.tables import AUDIT_LOG
 from okot.domain import rules_versions
 from okot.domain.messages import RecordEnd, RecordInfo, Withdraw
 from okot.domain.values import Actor, Closure, Role
@@ -61,7 +62,7 @@ def test_runs_recorded_before_the_baseline_carry_a_marker_per_patch() -> None:
     assert len(ids) == 6 and patches.BASELINE not in ids
 
 
-async def test_a_new_trajectory_has_one_patch_marker_and_every_patched_behaviour(
+async def test_a_new_trajectory_has_one_patch_marker_and_the_rules_keys_and_effects_of_0_3_0(
     ts_env: WorkflowEnvironment, engine: Engine, task_queue: str, case_id: str
 ) -> None:
     d = Driver(ts_env, case_id, task_queue)
@@ -84,6 +85,11 @@ async def test_a_new_trajectory_has_one_patch_marker_and_every_patched_behaviour
     local = [e for e in events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
              and e.marker_recorded_event_attributes.marker_name == "core_local_activity"]
     assert "record" not in scheduled and len(local) >= 3  # lean effects: local activities
+    first_run = events[0].workflow_execution_started_event_attributes.first_execution_run_id
+    a = AUDIT_LOG.c
+    with engine.connect() as conn:
+        keyed_by = set(conn.execute(select(a.trajectory_id).where(a.case_id == case_id)).scalars())
+    assert keyed_by == {first_run}  # run-scoped keys (legacy: the workflow id)
 
 
 async def test_a_continued_run_has_one_patch_marker_too(
